@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DemandConfig(AppConfig):
+    name = "commissioning.demand"
+    label = "demand"

@@ -1,0 +1,8 @@
+"""Local development: the embedded default unless variables say otherwise."""
+
+from .base import *  # noqa: F403
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# A development-only key; production.py refuses to start without a real one.
+SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-not-for-production"  # noqa: S105
+ALLOWED_HOSTS = ["*"]

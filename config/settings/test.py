@@ -1,0 +1,21 @@
+"""Test settings: the real servers when their variables are set (CI sets them all)."""
+
+import os
+
+from .base import *  # noqa: F403
+
+SECRET_KEY = "test-only-key"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run in the test process so a test sees their effect; one test drives a
+# real Celery worker on Redis to prove the production path.
+CELERY_TASK_ALWAYS_EAGER = True
+# Each xdist worker gets its own indexes.
+SEARCH_INDEX_PREFIX = f"test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_"
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+
+if env.bool("CI", default=False) and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise RuntimeError("CI runs the tests on PostgreSQL: set DATABASE_URL (make test does).")
