@@ -19,3 +19,8 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 
 if env.bool("CI", default=False) and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise RuntimeError("CI runs the tests on PostgreSQL: set DATABASE_URL (make test does).")
+
+# Search runs on the database fallback unless a test asks for Elasticsearch with
+# the `use_elasticsearch` fixture, which reads ELASTICSEARCH_URL from the environment.
+ELASTICSEARCH_URL = ""
+REDIS_URL = ""
