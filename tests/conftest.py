@@ -60,7 +60,7 @@ def elasticsearch_url():
     from search.client import get_client
 
     try:
-        get_client().info()
+        get_client().cluster.health(timeout="5s")
     except Exception as error:  # noqa: BLE001
         pytest.fail(f"Elasticsearch at {url} is not answering: {error}", pytrace=False)
     return url
