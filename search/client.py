@@ -2,8 +2,9 @@
 
 from functools import cache
 
-from django.conf import settings
 from elasticsearch import Elasticsearch
+
+from django.conf import settings
 
 
 @cache
