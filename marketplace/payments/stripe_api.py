@@ -22,5 +22,8 @@ def client() -> stripe.StripeClient:
         raise StripeNotConfigured("Set STRIPE_SECRET_KEY to take payments through Stripe.")
     kwargs = {}
     if settings.STRIPE_API_BASE:
-        kwargs["base_addresses"] = {"api": settings.STRIPE_API_BASE, "files": settings.STRIPE_API_BASE}
+        kwargs["base_addresses"] = {
+            "api": settings.STRIPE_API_BASE,
+            "files": settings.STRIPE_API_BASE,
+        }
     return stripe.StripeClient(settings.STRIPE_SECRET_KEY, max_network_retries=2, **kwargs)
