@@ -39,6 +39,7 @@ class FrameworkFactory(factory.django.DjangoModelFactory):
 class FrameworkVersionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = FrameworkVersion
+        skip_postgeneration_save = True
 
     framework = factory.SubFactory(FrameworkFactory)
     number = factory.Sequence(lambda n: n + 1)

@@ -1,0 +1,11 @@
+from django import template
+
+from commissioning.grants.selectors import projects_for_organisation
+
+register = template.Library()
+
+
+@register.simple_tag
+def projects_for(organisation):
+    """Funded projects for a profile: ``{% projects_for organisation as projects %}``."""
+    return projects_for_organisation(organisation=organisation)
