@@ -21,7 +21,9 @@ class ContactDetailsBlock(blocks.StructBlock):
     phone = blocks.CharBlock(required=False)
     textphone = blocks.CharBlock(required=False)
     email = blocks.EmailBlock(required=False)
-    opening_hours = blocks.CharBlock(required=False, help_text="For example: Monday to Friday, 9am to 5pm")
+    opening_hours = blocks.CharBlock(
+        required=False, help_text="For example: Monday to Friday, 9am to 5pm"
+    )
     address = blocks.TextBlock(required=False)
 
     class Meta:

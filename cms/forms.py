@@ -45,9 +45,7 @@ class GovukDateField(forms.MultiValueField):
             forms.IntegerField(min_value=1900, max_value=2100),
         )
         super().__init__(fields=fields, require_all_fields=False, **kwargs)
-        self.error_messages.setdefault(
-            "invalid_date", "Enter a real date, for example 27 3 2026."
-        )
+        self.error_messages.setdefault("invalid_date", "Enter a real date, for example 27 3 2026.")
 
     def clean(self, value):
         if isinstance(value, list | tuple) and not any(str(v or "").strip() for v in value):

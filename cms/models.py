@@ -98,7 +98,10 @@ class SiteSettings(BaseSiteSetting):
 
     council_name = models.CharField(max_length=150, default="London Borough of Barnet")
     phase = models.CharField(
-        max_length=10, choices=[("alpha", "Alpha"), ("beta", "Beta"), ("", "Live")], default="beta", blank=True
+        max_length=10,
+        choices=[("alpha", "Alpha"), ("beta", "Beta"), ("", "Live")],
+        default="beta",
+        blank=True,
     )
     feedback_email = models.EmailField(default="feedback@example.org")
     contact_phone = models.CharField(max_length=40, default="020 8359 5000")

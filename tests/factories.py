@@ -88,6 +88,12 @@ def user_with_role(role: Role, **fields) -> User:
         DelegationFactory(proxy=user)
     elif role == Role.PROVIDER_STAFF:
         MembershipFactory(user=user)
-    if role in (Role.COMMISSIONER, Role.GRANT_OFFICER, Role.MONITORING_OFFICER, Role.CMS_EDITOR, Role.ADMINISTRATOR):
+    if role in (
+        Role.COMMISSIONER,
+        Role.GRANT_OFFICER,
+        Role.MONITORING_OFFICER,
+        Role.CMS_EDITOR,
+        Role.ADMINISTRATOR,
+    ):
         TOTPDevice.objects.create(user=user, name="Test app", confirmed=True)
     return user

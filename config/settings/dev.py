@@ -6,3 +6,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # A development-only key; production.py refuses to start without a real one.
 SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-not-for-production"  # noqa: S105
 ALLOWED_HOSTS = ["*"]
+
+# Serve static files straight from the source folders (no collectstatic needed).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -17,10 +17,17 @@ SEARCH_INDEX_PREFIX = f"test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_"
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
-if env.bool("CI", default=False) and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+if (
+    env.bool("CI", default=False)
+    and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
+):
     raise RuntimeError("CI runs the tests on PostgreSQL: set DATABASE_URL (make test does).")
 
 # Search runs on the database fallback unless a test asks for Elasticsearch with
 # the `use_elasticsearch` fixture, which reads ELASTICSEARCH_URL from the environment.
 ELASTICSEARCH_URL = ""
 REDIS_URL = ""
+
+# Serve static files straight from the source folders (no collectstatic needed).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -26,21 +26,112 @@ STAFF = [
 ]
 
 # Outward codes in the demo borough, with the share of residents in each.
-DISTRICTS = ["N2", "N3", "N11", "N12", "N14", "N20", "EN4", "EN5", "HA8", "NW4", "NW7", "NW9", "NW11"]
+DISTRICTS = [
+    "N2",
+    "N3",
+    "N11",
+    "N12",
+    "N14",
+    "N20",
+    "EN4",
+    "EN5",
+    "HA8",
+    "NW4",
+    "NW7",
+    "NW9",
+    "NW11",
+]
 
 FIRST_NAMES = [
-    "Olivia", "Amelia", "Isla", "Ava", "Mia", "Grace", "Sophia", "Lily", "Freya", "Aisha",
-    "Fatima", "Zainab", "Priya", "Anjali", "Mei", "Yusuf", "Oliver", "George", "Noah",
-    "Arthur", "Leo", "Harry", "Oscar", "Muhammad", "Jacob", "Kwame", "Tomasz", "Dmitri",
-    "Sean", "Ravi", "David", "Margaret", "Patricia", "Brian", "Kenneth", "Doreen", "Irene",
-    "Stanley", "Barbara", "Hyacinth", "Winston", "Gloria", "Esther", "Moshe", "Rivka",
+    "Olivia",
+    "Amelia",
+    "Isla",
+    "Ava",
+    "Mia",
+    "Grace",
+    "Sophia",
+    "Lily",
+    "Freya",
+    "Aisha",
+    "Fatima",
+    "Zainab",
+    "Priya",
+    "Anjali",
+    "Mei",
+    "Yusuf",
+    "Oliver",
+    "George",
+    "Noah",
+    "Arthur",
+    "Leo",
+    "Harry",
+    "Oscar",
+    "Muhammad",
+    "Jacob",
+    "Kwame",
+    "Tomasz",
+    "Dmitri",
+    "Sean",
+    "Ravi",
+    "David",
+    "Margaret",
+    "Patricia",
+    "Brian",
+    "Kenneth",
+    "Doreen",
+    "Irene",
+    "Stanley",
+    "Barbara",
+    "Hyacinth",
+    "Winston",
+    "Gloria",
+    "Esther",
+    "Moshe",
+    "Rivka",
 ]
 LAST_NAMES = [
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies",
-    "Patel", "Shah", "Khan", "Ahmed", "Okafor", "Mensah", "Nowak", "Kowalski", "Cohen",
-    "Levy", "Murphy", "O'Brien", "Evans", "Thomas", "Roberts", "Walker", "Wright",
-    "Robinson", "Thompson", "White", "Hughes", "Edwards", "Green", "Hall", "Wood",
-    "Harris", "Martin", "Jackson", "Clarke", "Lewis", "Singh", "Kaur", "Chen", "Wong",
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Shah",
+    "Khan",
+    "Ahmed",
+    "Okafor",
+    "Mensah",
+    "Nowak",
+    "Kowalski",
+    "Cohen",
+    "Levy",
+    "Murphy",
+    "O'Brien",
+    "Evans",
+    "Thomas",
+    "Roberts",
+    "Walker",
+    "Wright",
+    "Robinson",
+    "Thompson",
+    "White",
+    "Hughes",
+    "Edwards",
+    "Green",
+    "Hall",
+    "Wood",
+    "Harris",
+    "Martin",
+    "Jackson",
+    "Clarke",
+    "Lewis",
+    "Singh",
+    "Kaur",
+    "Chen",
+    "Wong",
 ]
 CARE_GROUP_WEIGHTS = [
     (CareGroup.OLDER_PEOPLE, 45),
@@ -72,7 +163,9 @@ def _postcode(ctx: DemoContext, district: str) -> str:
 
 
 def _birth_date(ctx: DemoContext, care_group: str) -> date:
-    age = ctx.rng.randint(66, 97) if care_group == CareGroup.OLDER_PEOPLE else ctx.rng.randint(18, 64)
+    age = (
+        ctx.rng.randint(66, 97) if care_group == CareGroup.OLDER_PEOPLE else ctx.rng.randint(18, 64)
+    )
     return ctx.today - timedelta(days=age * 365 + ctx.rng.randint(0, 364))
 
 
@@ -81,7 +174,7 @@ def seed(ctx: DemoContext) -> None:
     groups = {group.name: group for group in Group.objects.all()}
 
     staff = {}
-    for local, first, last, group_names, superuser, label in STAFF:
+    for local, first, last, group_names, superuser, _label in STAFF:
         user = User.objects.create(
             email=f"{local}@{DOMAIN}",
             first_name=first,
@@ -133,7 +226,9 @@ def seed(ctx: DemoContext) -> None:
         created_by=staff["monitoring"],
     )
     providers = {
-        key: User.objects.create(email=f"{key}@{DOMAIN}", first_name=first, last_name=last, password=password)
+        key: User.objects.create(
+            email=f"{key}@{DOMAIN}", first_name=first, last_name=last, password=password
+        )
         for key, first, last in [("provider", "Lin", "Harper"), ("homecare", "Dev", "Mistry")]
     }
     ctx.made["provider_users"] = providers
@@ -150,7 +245,10 @@ def seed(ctx: DemoContext) -> None:
         user = None
         if has_account:
             user = User(
-                email=f"person{number:05d}@{DOMAIN}", first_name=first, last_name=last, password=password
+                email=f"person{number:05d}@{DOMAIN}",
+                first_name=first,
+                last_name=last,
+                password=password,
             )
             users.append(user)
         holders.append(
@@ -185,11 +283,15 @@ def seed(ctx: DemoContext) -> None:
             )
     User.objects.bulk_create(proxy_users, batch_size=500)
     proxies = {user.email: user for user in User.objects.filter(email__startswith="proxy.")}
-    relationships = [Relationship.RELATIVE] * 5 + [Relationship.CARER] * 3 + [
-        Relationship.APPOINTEE,
-        Relationship.ADVOCATE,
-        Relationship.BROKER,
-    ]
+    relationships = (
+        [Relationship.RELATIVE] * 5
+        + [Relationship.CARER] * 3
+        + [
+            Relationship.APPOINTEE,
+            Relationship.ADVOCATE,
+            Relationship.BROKER,
+        ]
+    )
     for holder in holders:
         proxy = proxies.get(f"proxy.{holder.council_reference.lower()}@{DOMAIN}")
         if proxy is None:

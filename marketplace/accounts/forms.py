@@ -58,7 +58,9 @@ class CreateAccountForm(forms.ModelForm):
         cleaned = super().clean()
         password = cleaned.get("password")
         if password:
-            candidate = User(email=cleaned.get("email", ""), first_name=cleaned.get("first_name", ""))
+            candidate = User(
+                email=cleaned.get("email", ""), first_name=cleaned.get("first_name", "")
+            )
             try:
                 password_validation.validate_password(password, candidate)
             except forms.ValidationError as error:
@@ -103,7 +105,9 @@ class DelegationForm(forms.Form):
         label="Manage the budget and card, and answer the council's questions", required=False
     )
     starts_on = GovukDateField(
-        label="From", help_text="For example, 27 3 2026. Leave empty to start today.", required=False
+        label="From",
+        help_text="For example, 27 3 2026. Leave empty to start today.",
+        required=False,
     )
     ends_on = GovukDateField(
         label="Until", help_text="Leave empty if there is no end date.", required=False

@@ -31,9 +31,11 @@ def delegation_create(
         raise DelegationError("The end date must be on or after the start date.")
     if budget_holder.user_id == proxy.pk:
         raise DelegationError("A person cannot be their own proxy.")
-    if Delegation.objects.current(on=starts_on).filter(
-        budget_holder=budget_holder, proxy=proxy
-    ).exists():
+    if (
+        Delegation.objects.current(on=starts_on)
+        .filter(budget_holder=budget_holder, proxy=proxy)
+        .exists()
+    ):
         raise DelegationError(f"{proxy} already acts for this person. Change or end that first.")
     delegation = Delegation.objects.create(
         budget_holder=budget_holder,

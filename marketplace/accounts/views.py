@@ -86,7 +86,9 @@ def two_factor_setup(request):
             otp_login(request, device)
             messages.success(request, "Two-factor sign-in is set up.")
             return redirect(_safe_next(request, reverse("accounts:home")))
-        form.add_error("token", "That code did not match. Check the time on your phone and try again.")
+        form.add_error(
+            "token", "That code did not match. Check the time on your phone and try again."
+        )
     qr_svg = segno.make(device.config_url, error="m").svg_data_uri(scale=5, dark="#0b0c0c")
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     return render(
@@ -104,11 +106,17 @@ def two_factor_verify(request):
         return redirect(_safe_next(request, reverse("accounts:home")))
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        for device in TOTPDevice.objects.filter(user=user, confirmed=True):
-            if device.verify_is_allowed()[0] and device.verify_token(form.cleaned_data["token"]):
+        devices = list(TOTPDevice.objects.filter(user=user, confirmed=True))
+        allowed = [device for device in devices if device.verify_is_allowed()[0]]
+        for device in allowed:
+            if device.verify_token(form.cleaned_data["token"]):
                 otp_login(request, device)
                 return redirect(_safe_next(request, reverse("accounts:home")))
-        form.add_error("token", "That code did not match. Enter the newest code from your app.")
+        if devices and not allowed:
+            # django-otp slows down repeated guesses: each failure doubles the wait.
+            form.add_error("token", "Too many wrong codes. Wait a minute, then try again.")
+        else:
+            form.add_error("token", "That code did not match. Enter the newest code from your app.")
     return render(request, "accounts/two_factor_verify.html", {"form": form})
 
 
@@ -176,11 +184,11 @@ def delegation_add(request, pk: int):
         except DelegationError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"{data['proxy_email']} can now act for {budget_holder.display_name}.")
+            messages.success(
+                request, f"{data['proxy_email']} can now act for {budget_holder.display_name}."
+            )
             return redirect("accounts:person-detail", pk=budget_holder.pk)
-    return render(
-        request, "accounts/delegation_form.html", {"form": form, "person": budget_holder}
-    )
+    return render(request, "accounts/delegation_form.html", {"form": form, "person": budget_holder})
 
 
 @login_required
@@ -198,7 +206,9 @@ def delegation_end(request, pk: int, delegation_pk: int):
             reason=form.cleaned_data["reason"],
             ip_address=client_ip(request),
         )
-        messages.success(request, f"{delegation.proxy} can no longer act for {budget_holder.display_name}.")
+        messages.success(
+            request, f"{delegation.proxy} can no longer act for {budget_holder.display_name}."
+        )
         return redirect("accounts:person-detail", pk=budget_holder.pk)
     return render(
         request,

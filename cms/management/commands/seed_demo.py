@@ -37,7 +37,9 @@ class Command(BaseCommand):
     help = "Load demo data for one borough (deterministic for a given --scale and day)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", type=int, default=1, help="1 is one borough; 10 is ten times as many records")
+        parser.add_argument(
+            "--scale", type=int, default=1, help="1 is one borough; 10 is ten times as many records"
+        )
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing if demo data is already loaded."
         )
@@ -76,9 +78,13 @@ class Command(BaseCommand):
 
     def _print_logins(self, user_model):
         self.stdout.write("")
-        self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}) at {settings.WAGTAILADMIN_BASE_URL}/account/sign-in/")
+        self.stdout.write(
+            f"Demo sign-ins (password for all: {DEMO_PASSWORD}) at {settings.WAGTAILADMIN_BASE_URL}/account/sign-in/"
+        )
         from marketplace.accounts.demo import demo_logins
 
         for role, email, note in demo_logins():
             self.stdout.write(f"  {role:<22} {email:<40} {note}")
-        self.stdout.write("Council staff sign in with a security code: run `make demo-code` to see the current codes.")
+        self.stdout.write(
+            "Council staff sign in with a security code: run `make demo-code` to see the current codes."
+        )
