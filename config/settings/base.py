@@ -265,3 +265,9 @@ LOGGING = {
 }
 
 FORM_RENDERER = "cms.forms.GovukFormRenderer"
+
+# Innovation Fund open data (360Giving): grant ids are 360G-<prefix>-<id>; the council
+# is the funding organisation, identified per the Organisation Identifier Standard.
+GRANTNAV_PREFIX = env.str("GRANTNAV_PREFIX", default="scc")
+FUNDER_ORG_ID = env.str("FUNDER_ORG_ID", default="GB-LAE-BNE")
+COUNCIL_GSS_CODE = env.str("COUNCIL_GSS_CODE", default="E09000003")
