@@ -112,6 +112,9 @@ def purchase_record(
     except IntegrityError:
         # Another process recorded the same source a moment ago.
         return Purchase.objects.get(channel=channel, source_reference=source_reference), False
+    from commissioning.demand.services import demand_rollup_apply
+
+    demand_rollup_apply(purchase=purchase, sign=1)
     return purchase, True
 
 
