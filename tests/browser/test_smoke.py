@@ -1,0 +1,68 @@
+"""The front door in a real browser: home page and sign-in, with and without JavaScript."""
+
+import pytest
+
+from cms.content import load_starter_content
+from marketplace.accounts.roles import Role
+from tests.browser.conftest import assert_no_axe_violations, sign_in_through_the_page
+from tests.factories import PASSWORD, user_with_role
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def site():
+    return load_starter_content()
+
+
+def test_home_page_is_accessible_and_styled(browser_page, site):
+    page = browser_page
+    page.goto("/")
+    assert page.title().startswith("Find care and support that works for you")
+    assert page.locator("h1").inner_text() == "Find care and support that works for you"
+    # GOV.UK Frontend's styles and its JavaScript both loaded.
+    font = page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert "arial" in font.lower()
+    assert "govuk-frontend-supported" in page.evaluate("document.body.className")
+    assert_no_axe_violations(page, context="home page")
+
+
+def test_skip_link_is_the_first_thing_a_keyboard_reaches(browser_page, site):
+    page = browser_page
+    page.goto("/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == "Skip to main content"
+
+
+def test_sign_in_and_out_in_the_browser(browser_page, site):
+    user = user_with_role(Role.BUDGET_HOLDER)
+    page = browser_page
+    page.goto("/account/sign-in/")
+    assert_no_axe_violations(page, context="sign-in page")
+    page.get_by_role("button", name="Sign in").click()
+    # The error summary lists what is wrong, and is itself accessible.
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert_no_axe_violations(page, context="sign-in page with errors")
+    sign_in_through_the_page(page, user, PASSWORD)
+    assert page.locator("h1").inner_text() == "Your account"
+    assert_no_axe_violations(page, context="account page")
+    page.get_by_role("button", name="Sign out").click()
+    assert page.locator("h1").inner_text() == "You have signed out"
+
+
+def test_staff_sign_in_asks_for_a_security_code(browser_page, site):
+    user = user_with_role(Role.COMMISSIONER)
+    page = browser_page
+    sign_in_through_the_page(page, user, PASSWORD)
+    assert page.locator("h1").inner_text() == "Your account"
+
+
+def test_pages_work_without_javascript(no_js_page, site):
+    user = user_with_role(Role.BUDGET_HOLDER)
+    page = no_js_page
+    page.goto("/advice/glossary/")
+    assert page.locator("h1").inner_text().startswith("Glossary")
+    assert page.get_by_text("Direct payment", exact=True).count() >= 1
+    sign_in_through_the_page(page, user, PASSWORD)
+    assert page.locator("h1").inner_text() == "Your account"
