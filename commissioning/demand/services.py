@@ -31,7 +31,7 @@ _CHUNK = 500
 
 
 def cell_key(cell: dict) -> str:
-    """The unique text key of a rollup cell, e.g. ``2026-03|home_care|N3|older_people|12|private|card``."""
+    """The unique key of a cell, e.g. ``2026-03-01|home_care|N3|older_people|12|private|card``."""
     return "|".join(
         [
             cell["month"].isoformat(),
@@ -73,7 +73,7 @@ def _chunks(items: list, size: int = _CHUNK):
 
 @transaction.atomic
 def demand_rollups_apply(*, purchases: Iterable[Purchase], sign: int) -> int:
-    """Add (``sign=1``) or take away (``sign=-1``) purchases from the rollups; returns cells touched.
+    """Add (``sign=1``) or take away (``sign=-1``) purchases; returns the cells touched.
 
     Guarantees: runs inside the caller's transaction, so the rollups change
     if and only if the purchases do; the touched cells are locked first
@@ -230,7 +230,7 @@ def demand_rollups_rebuild() -> tuple[int, int]:
 
 
 def demand_rollups_differences() -> list[str]:
-    """Cells where the rollups differ from the naive GROUP BY over purchases (empty when in step)."""
+    """Where the rollups differ from a naive GROUP BY over purchases (empty when in step)."""
     naive = _naive_cells()
     stored = {
         r["cell_key"]: r

@@ -1,0 +1,654 @@
+"""Demand figures for commissioners, read from the rollups (or Elasticsearch when configured).
+
+Every figure about spend, purchases and people comes from ``DemandRollup``
+cells (or the same cells' purchases in Elasticsearch), never from a full pass
+over purchases per page view. Figures leave this module exact; disclosure
+control (``disclosure.py``) decides what a caller may see.
+"""
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from marketplace.accounts.models import CareGroup
+from marketplace.payments.models import Channel, Purchase
+from marketplace.providers.models import Organisation, Sector
+from marketplace.providers.taxonomy import ServiceCategory
+
+from .models import BlockContract, DemandRollup, DemandRollupMember, FairCostRate
+
+# Public dimension name -> rollup field.
+DIMENSIONS: dict[str, str] = {
+    "month": "month",
+    "category": "category",
+    "locality": "postcode_district",
+    "care_group": "care_group",
+    "provider": "organisation_id",
+    "sector": "sector",
+    "channel": "channel",
+}
+DIMENSION_LABELS = {
+    "month": "Month",
+    "category": "Service category",
+    "locality": "Postcode district",
+    "care_group": "Care group",
+    "provider": "Provider",
+    "sector": "Sector",
+    "channel": "How it was paid",
+}
+MEASURES = ("spend_pence", "purchases", "holders")
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def add_months(month: date, months: int) -> date:
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class DemandQuery:
+    """Which months, broken down by which dimensions, limited to which values.
+
+    ``start`` and ``end`` are first days of months, both included. Filters
+    select whole values of a dimension, so a query always covers whole cells.
+    """
+
+    start: date
+    end: date
+    group_by: tuple[str, ...] = ()
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
+
+    def __post_init__(self):
+        for name in self.group_by + tuple(name for name, _ in self.filters):
+            if name not in DIMENSIONS:
+                raise ValueError(f"Unknown dimension: {name}")
+        if self.end < self.start:
+            raise ValueError("The period ends before it starts.")
+
+    @property
+    def months(self) -> int:
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
+    @property
+    def filter_dict(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.filters)
+
+    def shifted(self, months: int) -> "DemandQuery":
+        return replace(self, start=add_months(self.start, months), end=add_months(self.end, months))
+
+    def previous_period(self) -> "DemandQuery":
+        return self.shifted(-self.months)
+
+    def last_year(self) -> "DemandQuery":
+        return self.shifted(-12)
+
+    def with_changes(self, **changes) -> "DemandQuery":
+        return replace(self, **changes)
+
+
+def row_key(row: dict, group_by: tuple[str, ...]) -> tuple:
+    return tuple(row[name] for name in group_by)
+
+
+# ---------------------------------------------------------------------------
+# The database path: rollup cells
+
+
+def _cell_filter(query: DemandQuery) -> Q:
+    condition = Q(month__gte=query.start, month__lte=query.end)
+    for name, values in query.filters:
+        column = DIMENSIONS[name]
+        if name == "provider":
+            ids = [int(v) for v in values if v not in ("", "-")]
+            part = Q(organisation_id__in=ids)
+            if any(v in ("", "-") for v in values):
+                part |= Q(organisation_id__isnull=True)
+            condition &= part
+        elif name == "month":
+            condition &= Q(month__in=[date.fromisoformat(f"{v}-01") for v in values])
+        else:
+            condition &= Q(**{f"{column}__in": list(values)})
+    return condition
+
+
+def _exclusion(excluded: list[dict]) -> Q | None:
+    """A condition matching the given cells (dicts of rollup fields), to leave them out."""
+    condition = None
+    for cell in excluded:
+        part = Q(**cell)
+        condition = part if condition is None else condition | part
+    return condition
+
+
+def _normalise(row: dict) -> dict:
+    out = {}
+    for name, column in DIMENSIONS.items():
+        if column in row:
+            value = row[column]
+            if name == "month":
+                value = value.isoformat()[:7]
+            elif name == "provider":
+                value = str(value) if value is not None else "-"
+            out[name] = value
+    return out
+
+
+def rollup_figures(*, query: DemandQuery, excluded: list[dict] | None = None) -> list[dict]:
+    """Spend, purchases and distinct people per group, from the rollup cells.
+
+    ``excluded`` lists cells (by rollup field values) to leave out entirely:
+    disclosure control uses it so hidden cells never feed a published figure.
+    """
+    columns = [DIMENSIONS[name] for name in query.group_by]
+    cells = DemandRollup.objects.filter(_cell_filter(query))
+    leave_out = _exclusion(excluded or [])
+    if leave_out is not None:
+        cells = cells.exclude(leave_out)
+    if not columns:
+        total = cells.aggregate(spend_pence=Sum("spend_pence"), purchases=Sum("purchase_count"))
+        if not total["purchases"]:
+            return []
+        holders = (
+            DemandRollupMember.objects.filter(rollup__in=cells)
+            .values("budget_holder_id")
+            .distinct()
+            .count()
+        )
+        return [
+            {
+                "spend_pence": total["spend_pence"],
+                "purchases": total["purchases"],
+                "holders": holders,
+            }
+        ]
+    sums = (
+        cells.values(*columns)
+        .annotate(spend_pence=Sum("spend_pence"), purchases=Sum("purchase_count"))
+        .order_by()
+    )
+    rows = {}
+    for row in sums:
+        out = _normalise(row)
+        out.update(spend_pence=row["spend_pence"] or 0, purchases=row["purchases"] or 0, holders=0)
+        rows[row_key(out, query.group_by)] = out
+    if not rows:
+        return []
+    member_columns = [f"rollup__{column}" for column in columns]
+    people = (
+        DemandRollupMember.objects.filter(rollup__in=cells)
+        .values(*member_columns)
+        .annotate(holders=Count("budget_holder_id", distinct=True))
+        .order_by()
+    )
+    for row in people:
+        plain = {column: row[f"rollup__{column}"] for column in columns}
+        key = row_key(_normalise(plain), query.group_by)
+        if key in rows:
+            rows[key]["holders"] = row["holders"]
+    return sorted(rows.values(), key=lambda r: row_key(r, query.group_by))
+
+
+def demand_backend() -> str:
+    return "elasticsearch" if settings.ELASTICSEARCH_URL else "rollups"
+
+
+def demand_figures(*, query: DemandQuery, excluded: list[dict] | None = None) -> list[dict]:
+    """The figures for ``query`` from Elasticsearch when configured, else from the rollups."""
+    if settings.ELASTICSEARCH_URL:
+        from .elasticsearch import es_figures
+
+        return es_figures(query=query, excluded=excluded)
+    return rollup_figures(query=query, excluded=excluded)
+
+
+def demand_totals(*, query: DemandQuery) -> dict:
+    rows = demand_figures(query=query.with_changes(group_by=()))
+    return rows[0] if rows else {"spend_pence": 0, "purchases": 0, "holders": 0}
+
+
+def percent_change(now: int | None, before: int | None) -> float | None:
+    """Change as a percentage, or None when there is nothing to compare with."""
+    if now is None or before in (None, 0):
+        return None
+    return round((now - before) * 100 / before, 1)
+
+
+def demand_with_changes(*, rows: list[dict], previous: list[dict], last_year: list[dict], group_by):
+    """Add ``change_previous`` and ``change_last_year`` (percent of spend) to each row."""
+    before = {row_key(r, group_by): r for r in previous}
+    year = {row_key(r, group_by): r for r in last_year}
+    for row in rows:
+        key = row_key(row, group_by)
+        row["change_previous"] = percent_change(
+            row.get("spend_pence"), before.get(key, {}).get("spend_pence")
+        )
+        row["change_last_year"] = percent_change(
+            row.get("spend_pence"), year.get(key, {}).get("spend_pence")
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Labels
+
+
+def dimension_label(name: str, value: str) -> str:
+    """The words for a dimension value: 'Home care', 'N3', 'Carers Ltd', 'March 2026'."""
+    if name == "category":
+        return dict(ServiceCategory.choices).get(value, value)
+    if name == "care_group":
+        return dict(CareGroup.choices).get(value, value)
+    if name == "sector":
+        return dict(Sector.choices).get(value, value) or "Not known"
+    if name == "channel":
+        return dict(Channel.choices).get(value, value)
+    if name == "month":
+        return date.fromisoformat(f"{value}-01").strftime("%B %Y")
+    if name == "provider":
+        if value in ("-", "", None):
+            return "Not matched to a provider"
+        return _organisation_names().get(int(value), f"Provider {value}")
+    return value
+
+
+def _organisation_names() -> dict[int, str]:
+    return dict(Organisation.objects.values_list("pk", "name"))
+
+
+def label_rows(rows: list[dict], group_by) -> list[dict]:
+    names = _organisation_names() if "provider" in group_by else {}
+    for row in rows:
+        labels = []
+        for name in group_by:
+            value = row[name]
+            if name == "provider" and value not in ("-", "", None):
+                labels.append(names.get(int(value), f"Provider {value}"))
+            else:
+                labels.append(dimension_label(name, value))
+        row["label"] = ", ".join(labels) if labels else "All"
+    return rows
+
+
+def dimension_choices(name: str) -> list[tuple[str, str]]:
+    """The values a filter can take, for the dashboard's select boxes."""
+    if name == "category":
+        return list(ServiceCategory.choices)
+    if name == "care_group":
+        return list(CareGroup.choices)
+    if name == "sector":
+        return list(Sector.choices)
+    if name == "channel":
+        return list(Channel.choices)
+    if name == "locality":
+        districts = DemandRollup.objects.values_list("postcode_district", flat=True).distinct()
+        return [(d, d) for d in sorted(set(districts))]
+    if name == "provider":
+        ids = DemandRollup.objects.exclude(organisation=None).values("organisation_id").distinct()
+        return [
+            (str(pk), name)
+            for pk, name in Organisation.objects.filter(pk__in=ids).values_list("pk", "name")
+        ]
+    return []
+
+
+# ---------------------------------------------------------------------------
+# Market shape
+
+
+DOMINANCE_SHARE = 0.5
+
+
+def market_concentration(*, rows: list[dict], market_dims: tuple[str, ...]) -> list[dict]:
+    """Top-3 share, HHI and the largest provider per market, from provider-level rows.
+
+    ``rows`` are figures grouped by ``market_dims + ("provider",)``. The
+    Herfindahl–Hirschman index is the sum of squared percentage shares
+    (10,000 is one provider taking everything; above 2,500 is "highly
+    concentrated" in the competition authorities' terms). A market is flagged
+    when one provider takes more than ``DEMAND_DOMINANCE_SHARE`` (default 50%).
+    """
+    threshold = getattr(settings, "DEMAND_DOMINANCE_SHARE", DOMINANCE_SHARE)
+    markets: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        if row.get("provider") in ("-", "", None) or row["spend_pence"] <= 0:
+            continue
+        markets[row_key(row, market_dims)].append(row)
+    names = _organisation_names()
+    out = []
+    for key, providers in markets.items():
+        total = sum(r["spend_pence"] for r in providers)
+        shares = sorted((r["spend_pence"] / total for r in providers), reverse=True)
+        largest = max(providers, key=lambda r: r["spend_pence"])
+        market = dict(zip(market_dims, key, strict=True))
+        market.update(
+            spend_pence=total,
+            providers=len(providers),
+            top3_share=round(sum(shares[:3]) * 100, 1),
+            hhi=round(sum((s * 100) ** 2 for s in shares)),
+            largest_provider=names.get(int(largest["provider"]), ""),
+            largest_share=round(shares[0] * 100, 1),
+            alert=shares[0] > threshold,
+        )
+        out.append(market)
+    out.sort(key=lambda m: (-m["largest_share"], -m["spend_pence"]))
+    return out
+
+
+def block_contract_trends(*, end: date, months: int = 3) -> list[dict]:
+    """For each live block contract: the provider's share of its category's spend, now and before.
+
+    Compares the last ``months`` months up to ``end`` with the same length
+    before; a falling share means people with budgets are choosing elsewhere,
+    and the block contract may be paying for capacity they do not use.
+    """
+    recent = DemandQuery(
+        start=add_months(end, -(months - 1)), end=end, group_by=("category", "provider")
+    )
+    earlier = recent.shifted(-months)
+    out = []
+    contracts = BlockContract.objects.filter(ends_on__gte=earlier.start, starts_on__lte=end)
+    figures_now = demand_figures(query=recent)
+    figures_before = demand_figures(query=earlier)
+    for contract in contracts.select_related("organisation"):
+        shares = []
+        for figures in (figures_before, figures_now):
+            in_category = [r for r in figures if r["category"] == contract.category]
+            total = sum(r["spend_pence"] for r in in_category)
+            theirs = sum(
+                r["spend_pence"]
+                for r in in_category
+                if r["provider"] == str(contract.organisation_id)
+            )
+            shares.append((theirs, round(theirs * 100 / total, 1) if total else None))
+        (before_spend, before_share), (now_spend, now_share) = shares
+        out.append(
+            {
+                "contract": contract,
+                "spend_before_pence": before_spend,
+                "spend_now_pence": now_spend,
+                "share_before": before_share,
+                "share_now": now_share,
+                "moving_away": (
+                    before_share is not None and now_share is not None and now_share < before_share
+                ),
+            }
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Prices
+
+
+def _quartiles(values: list[int]) -> dict | None:
+    if not values:
+        return None
+    values = sorted(values)
+    if len(values) == 1:
+        q1 = median = q3 = values[0]
+    else:
+        q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return {
+        "count": len(values),
+        "lowest": values[0],
+        "q1": round(q1),
+        "median": round(median),
+        "q3": round(q3),
+        "highest": values[-1],
+    }
+
+
+def price_spread(*, query: DemandQuery) -> list[dict]:
+    """Per category: what was paid, what providers list, and the council's fair cost rate.
+
+    What was paid is the amount of each purchase (a card transaction or a
+    marketplace payment): purchases carry no unit count, so this is the price
+    per purchase, not per hour. Listed prices are providers' published cost
+    options per unit; the fair cost rate is the latest rate the council has
+    entered per unit. Refunds are left out of the paid spread.
+    """
+    paid = Purchase.objects.filter(
+        occurred_on__gte=query.start,
+        occurred_on__lt=add_months(query.end, 1),
+        amount_pence__gt=0,
+    )
+    for name, values in query.filters:
+        if name == "provider":
+            paid = paid.filter(organisation_id__in=[int(v) for v in values if v.isdigit()])
+        elif name != "month":
+            paid = paid.filter(**{f"{DIMENSIONS[name]}__in": list(values)})
+    amounts: dict[str, list[int]] = defaultdict(list)
+    for category, amount in paid.values_list("category", "amount_pence").iterator(chunk_size=5000):
+        amounts[category].append(amount)
+    listed = _listed_prices()
+    fair: dict[tuple[str, str], int] = {}
+    for rate in FairCostRate.objects.filter(valid_from__lte=timezone.localdate()).order_by(
+        "valid_from"
+    ):
+        fair[(rate.category, rate.unit)] = rate.rate_pence
+    out = []
+    for category, label in ServiceCategory.choices:
+        units = sorted(
+            {unit for (c, unit) in listed if c == category}
+            | {u for (c, u) in fair if c == category}
+        )
+        per_unit = [
+            {
+                "unit": unit,
+                "unit_label": _unit_label(unit),
+                "listed": _quartiles(listed.get((category, unit), [])),
+                "fair_cost_pence": fair.get((category, unit)),
+            }
+            for unit in units
+        ]
+        spread = _quartiles(amounts.get(category, []))
+        if spread is None and not per_unit:
+            continue
+        out.append({"category": category, "label": label, "paid": spread, "units": per_unit})
+    return out
+
+
+def _unit_label(unit: str) -> str:
+    from .models import Unit
+
+    return dict(Unit.choices).get(unit, unit)
+
+
+def _listed_prices() -> dict[tuple[str, str], list[int]]:
+    """Providers' published prices by (category, unit)."""
+    try:
+        from marketplace.providers.models import CostOption
+    except ImportError:  # the directory's price model is not installed
+        return {}
+    prices: dict[tuple[str, str], list[int]] = defaultdict(list)
+    rows = CostOption.objects.filter(service__live=True).values_list(
+        "service__category", "unit", "amount_pence"
+    )
+    for category, unit, amount in rows:
+        prices[(category, unit)].append(amount)
+    return prices
+
+
+# ---------------------------------------------------------------------------
+# Gaps
+
+
+def unmet_demand(*, start: date, end: date, limit: int = 20) -> list[dict]:
+    """Searches that found nothing, by category and postcode district, most frequent first."""
+    from search.models import SearchLog
+
+    rows = (
+        SearchLog.objects.filter(
+            result_count=0, at__date__gte=start, at__date__lt=add_months(end, 1)
+        )
+        .values("category", "postcode_district")
+        .annotate(searches=Count("pk"))
+        .order_by("-searches", "category", "postcode_district")[:limit]
+    )
+    return [
+        {
+            **row,
+            "category_label": dict(ServiceCategory.choices).get(row["category"], "Any category"),
+        }
+        for row in rows
+    ]
+
+
+def thin_supply(*, minimum: int | None = None) -> list[dict]:
+    """Category and district pairs where people live but fewer than ``minimum`` live services serve.
+
+    A service serves a district when it lists the district as an area it
+    covers or has a location there. Districts are those where budget holders
+    have bought anything, so empty farmland does not fill the list.
+    """
+    from marketplace.providers.models import Service
+
+    minimum = minimum or getattr(settings, "DEMAND_MINIMUM_PROVIDERS", 3)
+    districts = sorted(set(DemandRollup.objects.values_list("postcode_district", flat=True)))
+    served: dict[tuple[str, str], set[int]] = defaultdict(set)
+    live = Service.objects.published()
+    for category, district, pk in live.values_list("category", "areas__postcode_district", "pk"):
+        if district:
+            served[(category, district)].add(pk)
+    for category, district, pk in live.values_list(
+        "category", "locations__postcode_district", "pk"
+    ):
+        if district:
+            served[(category, district)].add(pk)
+    out = []
+    for category, label in ServiceCategory.choices:
+        if category == ServiceCategory.OTHER:
+            continue
+        for district in districts:
+            count = len(served.get((category, district), ()))
+            if count < minimum:
+                out.append(
+                    {"category": category, "label": label, "district": district, "services": count}
+                )
+    return out
+
+
+def unspent_budgets(*, weeks: int | None = None, on: date | None = None) -> dict:
+    """Budgets holding more than ``weeks`` weeks of funding unspent, from the budget ledger.
+
+    The surplus of a budget is its holder-funds balance above ``weeks`` times
+    its weekly funding; the default is 8 weeks (DEMAND_UNSPENT_WEEKS).
+    Returns per-care-group counts and surplus, for disclosure control to round.
+    """
+    from marketplace.budgets.models import (
+        Account,
+        AccountKind,
+        BudgetStatus,
+    )
+
+    weeks = weeks or getattr(settings, "DEMAND_UNSPENT_WEEKS", 8)
+    on = on or timezone.localdate()
+    accounts = Account.objects.filter(
+        kind=AccountKind.HOLDER_FUNDS,
+        budget__status=BudgetStatus.ACTIVE,
+        budget__starts_on__lte=on,
+        budget__ends_on__gte=on,
+    ).values_list(
+        "budget__care_group",
+        "budget__budget_holder_id",
+        "balance_pence",
+        "budget__annual_amount_pence",
+    )
+    groups: dict[str, dict] = {}
+    for care_group, holder_id, balance, annual in accounts:
+        limit = annual // 52 * weeks
+        if balance <= limit:
+            continue
+        group = groups.setdefault(
+            care_group, {"holders": set(), "surplus_pence": 0, "balance_pence": 0}
+        )
+        group["holders"].add(holder_id)
+        group["surplus_pence"] += balance - limit
+        group["balance_pence"] += balance
+    rows = [
+        {
+            "care_group": care_group,
+            "label": dict(CareGroup.choices).get(care_group, care_group),
+            "holders": len(group["holders"]),
+            "surplus_pence": group["surplus_pence"],
+            "balance_pence": group["balance_pence"],
+        }
+        for care_group, group in sorted(groups.items())
+    ]
+    return {"weeks": weeks, "rows": rows}
+
+
+def direct_payment_take_up(*, on: date | None = None) -> list[dict]:
+    """ASCOF 3D-style take-up per care group, and overall.
+
+    Denominator: people with an active personal budget on ``on`` (everyone
+    in long-term community support who has one; the platform does not hold
+    people supported without a personal budget, so self-directed support is
+    100% of its own denominator and we say so). Numerator for direct
+    payments: those whose budget is taken wholly or partly as a direct
+    payment (``direct_payment`` or ``mixed``), as ASCOF 3D counts part
+    direct payments.
+    """
+    from marketplace.budgets.models import BudgetStatus, Deployment, PersonalBudget
+
+    on = on or timezone.localdate()
+    budgets = PersonalBudget.objects.filter(
+        status=BudgetStatus.ACTIVE, starts_on__lte=on, ends_on__gte=on
+    )
+    by_group: dict[str, dict[str, set]] = defaultdict(lambda: {"all": set(), "direct": set()})
+    for care_group, holder_id, deployment in budgets.values_list(
+        "care_group", "budget_holder_id", "deployment"
+    ):
+        by_group[care_group]["all"].add(holder_id)
+        if deployment in (Deployment.DIRECT_PAYMENT, Deployment.MIXED):
+            by_group[care_group]["direct"].add(holder_id)
+    rows = []
+    everyone, direct = set(), set()
+    for care_group, label in CareGroup.choices:
+        group = by_group.get(care_group)
+        if not group:
+            continue
+        everyone |= group["all"]
+        direct |= group["direct"]
+        rows.append(
+            {
+                "care_group": care_group,
+                "label": label,
+                "people": len(group["all"]),
+                "direct": len(group["direct"]),
+            }
+        )
+    if everyone:
+        rows.append(
+            {
+                "care_group": "",
+                "label": "All care groups",
+                "people": len(everyone),
+                "direct": len(direct),
+            }
+        )
+    return rows
+
+
+def default_period(today: date | None = None) -> tuple[date, date]:
+    """The last twelve complete months."""
+    today = today or timezone.localdate()
+    end = add_months(month_start(today), -1)
+    return add_months(end, -11), end
+
+
+def latest_month_with_data() -> date | None:
+    month = DemandRollup.objects.order_by("-month").values_list("month", flat=True).first()
+    return month
+
+
+def days_in(month: date) -> int:
+    return (add_months(month, 1) - timedelta(days=1)).day
