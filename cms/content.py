@@ -5,7 +5,10 @@ Loaded by seed_demo and by ``manage.py load_starter_content`` for a new council 
 
 from datetime import date
 
-from wagtail.models import Page, Site
+from django.conf import settings as django_settings
+
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import Locale, Page, Site
 
 from .models import GlossaryPage, HomePage, InformationIndexPage, InformationPage, SiteSettings
 
@@ -288,7 +291,12 @@ def load_starter_content(*, council_name: str = "London Borough of Barnet") -> H
     existing = HomePage.objects.first()
     if existing is not None:
         return existing
+    Locale.objects.get_or_create(
+        language_code=get_supported_content_language_variant(django_settings.LANGUAGE_CODE)
+    )
     root = Page.get_first_root_node()
+    if root is None:  # a database emptied by a test run, or built without Wagtail's migrations
+        root = Page.add_root(instance=Page(title="Root", slug="root", content_type=None))
     # Wagtail's placeholder "Welcome" page is replaced by ours.
     for placeholder in root.get_children().exact_type(Page):
         placeholder.delete()

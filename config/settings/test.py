@@ -31,3 +31,8 @@ REDIS_URL = ""
 # Serve static files straight from the source folders (no collectstatic needed).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Several test runs may share one PostgreSQL server (developers working side by
+# side): each run gets its own test database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["TEST"] = {"NAME": f"test_scc_{os.getpid()}"}
