@@ -9,3 +9,9 @@ register = template.Library()
 def projects_for(organisation):
     """Funded projects for a profile: ``{% projects_for organisation as projects %}``."""
     return projects_for_organisation(organisation=organisation)
+
+
+@register.filter
+def get_item(mapping, key):
+    """``answers|get_item:question.key``: a value from a dict in a template."""
+    return mapping.get(key, "") if hasattr(mapping, "get") else ""
