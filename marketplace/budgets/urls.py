@@ -1,3 +1,9 @@
+from django.urls import path
+
+from . import webhooks
+
 app_name = "budgets"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("webhooks/stripe/", webhooks.stripe_webhook, name="stripe_webhook"),
+]

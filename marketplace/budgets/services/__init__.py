@@ -29,3 +29,27 @@ __all__ = [
     "ledger_post_many",
     "ledger_reverse",
 ]
+
+from .cards import (  # noqa: E402
+    card_authorization_decide,
+    card_authorization_update,
+    card_controls_sync,
+    card_issue,
+    card_refunds_release_held,
+    card_transaction_record,
+    held_pence,
+)
+
+__all__ += [
+    "card_authorization_decide",
+    "card_authorization_update",
+    "card_controls_sync",
+    "card_issue",
+    "card_refunds_release_held",
+    "card_transaction_record",
+    "held_pence",
+]
+
+from .statements import LineProblem, StatementError, statement_import, statement_parse  # noqa: E402
+
+__all__ += ["LineProblem", "StatementError", "statement_import", "statement_parse"]

@@ -192,16 +192,16 @@ def test_random_sequences_keep_the_ledger_sound(operations):
                 continue
             call = None
             if operation == "load":
-                call = dict(kind=EntryKind.LOAD, lines=[(council, -pence), (funds, pence)])
+                call = {"kind": EntryKind.LOAD, "lines": [(council, -pence), (funds, pence)]}
                 expected_funds += pence
             elif operation == "spend":
-                call = dict(kind=EntryKind.CARD_SPEND, lines=[(funds, -pence), (clearing, pence)])
+                call = {"kind": EntryKind.CARD_SPEND, "lines": [(funds, -pence), (clearing, pence)]}
                 expected_funds -= pence
             elif operation == "refund":
-                call = dict(kind=EntryKind.REFUND, lines=[(clearing, -pence), (funds, pence)])
+                call = {"kind": EntryKind.REFUND, "lines": [(clearing, -pence), (funds, pence)]}
                 expected_funds += pence
             elif operation == "clawback":
-                call = dict(kind=EntryKind.CLAWBACK, lines=[(funds, -pence), (recovered, pence)])
+                call = {"kind": EntryKind.CLAWBACK, "lines": [(funds, -pence), (recovered, pence)]}
                 expected_funds -= pence
             elif operation == "reverse" and posted:
                 target = posted.pop(0)
