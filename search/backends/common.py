@@ -1,0 +1,92 @@
+"""Facet definitions shared by both backends: which document field, and how to label values."""
+
+from marketplace.providers.models import AccessibilityFeature, Sector
+from marketplace.providers.taxonomy import ServiceCategory
+
+from ..filters import (
+    CARE_GROUP_CHOICES,
+    CQC_MINIMUM_CHOICES,
+    CQC_MINIMUM_RANK,
+    CQC_RATING_LABELS,
+    DAY_CHOICES,
+)
+from ..results import FacetValue
+
+# facet name (== query parameter) -> document field
+FACET_FIELDS = {
+    "category": "category",
+    "care_group": "care_groups",
+    "sector": "sector",
+    "cqc_rating": "cqc_rating",
+    "card": "takes_card",
+    "language": "languages",
+    "day": "days",
+    "vacancies": "has_vacancies",
+    "accessibility": "accessibility",
+}
+
+_LABELS = {
+    "category": dict(ServiceCategory.choices),
+    "care_group": dict(CARE_GROUP_CHOICES),
+    "sector": dict(Sector.choices),
+    "cqc_rating": CQC_RATING_LABELS,
+    "day": dict(DAY_CHOICES),
+    "accessibility": dict(AccessibilityFeature.choices),
+}
+_ORDER = {
+    "category": list(dict(ServiceCategory.choices)),
+    "care_group": [value for value, _ in CARE_GROUP_CHOICES],
+    "day": [value for value, _ in DAY_CHOICES],
+    "cqc_rating": list(CQC_RATING_LABELS),
+}
+
+
+def facet_values(counts: dict[str, dict], cleaned: dict) -> dict[str, list[FacetValue]]:
+    """Turn ``{facet: {value: count}}`` into labelled, ordered facet lists.
+
+    Boolean facets (card, vacancies) keep only the count of ``True``.
+    """
+    facets: dict[str, list[FacetValue]] = {}
+    for name, by_value in counts.items():
+        if name in {"card", "vacancies"}:
+            count = by_value.get(True, 0)
+            facets[name] = [FacetValue("1", "", count, bool(cleaned.get(name)))]
+            continue
+        if name == "cqc_rating":
+            facets[name] = _cqc_minimum_facet(by_value, cleaned)
+            continue
+        labels = _LABELS.get(name, {})
+        order = _ORDER.get(name)
+        values = [
+            FacetValue(
+                str(value),
+                labels.get(value, str(value).title() if name == "language" else str(value)),
+                count,
+                str(cleaned.get(name) or "") == str(value),
+            )
+            for value, count in by_value.items()
+            if count
+        ]
+        if order:
+            values.sort(key=lambda facet: order.index(facet.value) if facet.value in order else 99)
+        else:
+            values.sort(key=lambda facet: (-facet.count, facet.label))
+        facets[name] = values
+    return facets
+
+
+def _cqc_minimum_facet(by_rating: dict, cleaned: dict) -> list[FacetValue]:
+    """The CQC filter is "at least": Good or better counts Outstanding and Good services."""
+    from marketplace.providers.models import CQC_RATING_RANK
+
+    rank_of = {str(rating.value): rank for rating, rank in CQC_RATING_RANK.items()}
+    values = []
+    for value, label in CQC_MINIMUM_CHOICES:
+        count = sum(
+            n
+            for rating, n in by_rating.items()
+            if rank_of.get(str(rating), 0) >= CQC_MINIMUM_RANK[value]
+        )
+        if count:
+            values.append(FacetValue(value, label, count, cleaned.get("cqc_rating") == value))
+    return values

@@ -1,0 +1,198 @@
+"""Writes for search: keeping both indexes in step with the directory, and the search log.
+
+Both the Elasticsearch index (when ELASTICSEARCH_URL is set) and the database
+fallback's SearchEntry table are built from the same ServiceDocument, so the
+council can switch backends without a rebuild and results mean the same.
+"""
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from config.tasks import enqueue_on_commit
+
+from .documents.services import ServiceDocument, service_queryset
+from .models import SearchEntry, SearchEntryLocation, SearchLog
+from .text import normalise_query
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+
+
+def _joined(values: Iterable[str]) -> str:
+    values = [value for value in values if value]
+    return f"|{'|'.join(values)}|" if values else ""
+
+
+def _entry_for(document: dict) -> tuple[SearchEntry, list[tuple[float, float]]]:
+    source = {key: value for key, value in document.items() if key != "_id"}
+    entry = SearchEntry(
+        service_id=document["_id"],
+        organisation_id=source["organisation_id"],
+        text=source["text"].lower(),
+        name=source["name"][:200],
+        category=source["category"],
+        sector=source["sector"] or "",
+        care_groups=_joined(source["care_groups"]),
+        languages=_joined(source["languages"]),
+        days=_joined(source["days"]),
+        accessibility=_joined(source["accessibility"]),
+        areas=_joined(source["areas"]),
+        min_price_pence=source["min_price_pence"],
+        cqc_rating_rank=source["cqc_rating_rank"],
+        takes_card=source["takes_card"],
+        has_vacancies=source["has_vacancies"],
+        rating_average=source["rating_average"],
+        rating_count=source["rating_count"],
+        document=source,
+    )
+    points = [(point["lat"], point["lon"]) for point in source["locations"]]
+    return entry, points
+
+
+def _database_write(documents: list[dict]) -> None:
+    pairs = [_entry_for(document) for document in documents]
+    SearchEntry.objects.filter(service_id__in=[entry.service_id for entry, _ in pairs]).delete()
+    created = SearchEntry.objects.bulk_create([entry for entry, _ in pairs], batch_size=BATCH_SIZE)
+    SearchEntryLocation.objects.bulk_create(
+        [
+            SearchEntryLocation(entry=entry, latitude=lat, longitude=lon)
+            for entry, (_, points) in zip(created, pairs, strict=True)
+            for lat, lon in points
+        ],
+        batch_size=BATCH_SIZE,
+    )
+
+
+def _documents(service_ids: Iterable[int] | None = None):
+    queryset = service_queryset().order_by("pk")
+    if service_ids is not None:
+        queryset = queryset.filter(pk__in=list(service_ids))
+    for service in queryset.iterator(chunk_size=BATCH_SIZE):
+        yield ServiceDocument.prepare(service)
+
+
+def services_index_update(*, service_ids: Iterable[int], refresh: bool = False) -> int:
+    """Bring the given services up to date in every index: published ones (re)written,
+    the rest removed. Safe to repeat. Returns how many documents were written."""
+    from elasticsearch.helpers import bulk
+
+    from . import index
+    from .client import get_client
+
+    wanted = {int(service_id) for service_id in service_ids}
+    documents = list(_documents(wanted))
+    gone = wanted - {document["_id"] for document in documents}
+    with transaction.atomic():
+        SearchEntry.objects.filter(service_id__in=gone).delete()
+        _database_write(documents)
+    if settings.ELASTICSEARCH_URL:
+        alias = index.ensure_index(document_class=ServiceDocument)
+        actions = [
+            {
+                "_op_type": "index",
+                "_index": alias,
+                "_id": document["_id"],
+                "_source": _source(document),
+            }
+            for document in documents
+        ] + [{"_op_type": "delete", "_index": alias, "_id": service_id} for service_id in gone]
+        if actions:
+            bulk(
+                get_client(), actions, raise_on_error=False, refresh="true" if refresh else "false"
+            )
+    return len(documents)
+
+
+def _source(document: dict) -> dict:
+    return {key: value for key, value in document.items() if key != "_id"}
+
+
+def organisation_index_update(*, organisation_id: int, refresh: bool = False) -> int:
+    """Re-index every service of an organisation (its name, sector or rating changed)."""
+    from marketplace.providers.models import Service
+
+    ids = Service.objects.filter(organisation_id=organisation_id).values_list("pk", flat=True)
+    return services_index_update(service_ids=list(ids), refresh=refresh)
+
+
+def service_index_queue(*, service_id: int) -> None:
+    """Queue re-indexing of one service once the current transaction commits."""
+    from .tasks import services_reindex
+
+    enqueue_on_commit(services_reindex, [service_id])
+
+
+def organisation_index_queue(*, organisation_id: int) -> None:
+    """Queue re-indexing of an organisation's services once the current transaction commits."""
+    from .tasks import organisation_reindex
+
+    enqueue_on_commit(organisation_reindex, organisation_id)
+
+
+def search_index_rebuild(*, refresh: bool = False, stdout=None) -> int:
+    """Rebuild every index from the directory without taking search down.
+
+    Elasticsearch: a new timestamped index is bulk-loaded, then the alias moves
+    to it in one atomic call and the old index is deleted. Database fallback:
+    the table is replaced inside one transaction, so readers see the old rows
+    until it commits. Returns the number of documents indexed.
+    """
+    from . import index
+
+    documents = list(_documents())
+    with transaction.atomic():
+        SearchEntry.objects.all().delete()
+        for start in range(0, len(documents), BATCH_SIZE):
+            _database_write(documents[start : start + BATCH_SIZE])
+    if settings.ELASTICSEARCH_URL:
+        new_index = index.index_create(document_class=ServiceDocument)
+        index.bulk_load(index=new_index, documents=documents, refresh=True)
+        old = index.alias_swap(new_index=new_index)
+        if stdout:
+            stdout.write(
+                f"Alias {index.alias_name()} -> {new_index} (removed {', '.join(old) or 'nothing'})."
+            )
+    return len(documents)
+
+
+def search_log_record(*, cleaned: dict, result_count: int, backend: str) -> SearchLog:
+    """Log one search without personal data.
+
+    Guarantees: the query is normalised and cut to 100 characters; a postcode
+    is reduced to its district (``N3 2SB`` -> ``N3``) and never stored whole;
+    only the other filters' non-empty values are kept.
+    """
+    postcode = cleaned.get("postcode_district") or ""
+    filters = {
+        key: (str(value) if not isinstance(value, bool | int) else value)
+        for key, value in cleaned.items()
+        if key
+        in {
+            "distance",
+            "max_price",
+            "cqc_rating",
+            "sector",
+            "card",
+            "language",
+            "day",
+            "vacancies",
+            "accessibility",
+            "sort",
+        }
+        and value not in (None, "", False)
+    }
+    return SearchLog.objects.create(
+        at=timezone.now(),
+        query=normalise_query(cleaned.get("q")),
+        category=cleaned.get("category") or "",
+        care_group=cleaned.get("care_group") or "",
+        postcode_district=postcode[:4],
+        filters=filters,
+        result_count=result_count,
+        backend=backend,
+    )

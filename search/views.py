@@ -1,0 +1,219 @@
+"""The public directory: search, provider profiles, shortlist and compare.
+
+All public and GET-shareable; the shortlist lives in the session so it works
+signed out. No personal data is shown, so nothing here writes to the audit log.
+"""
+
+from django.contrib import messages
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from .filters import DEFAULT_DISTANCE_MILES
+from .selectors import (
+    organisation_for_profile,
+    related_advice,
+    search_services,
+    search_suggestions,
+    services_for_compare,
+)
+from .services import search_log_record
+from .shortlist import (
+    MAX_ITEMS,
+    parse_ids,
+    shortlist_add,
+    shortlist_clear,
+    shortlist_ids,
+    shortlist_remove,
+)
+
+COMPARE_MAX = 5
+
+
+def _pagination(request, result) -> dict | None:
+    """GOV.UK pagination: previous/next plus page numbers with ellipses."""
+    if result.page_count <= 1:
+        return None
+    from cms.templatetags.govuk import query_transform
+
+    def link(number):
+        return query_transform({"request": request}, page=number if number > 1 else None)
+
+    numbers = sorted(
+        {1, result.page_count, result.page - 1, result.page, result.page + 1}
+        & set(range(1, result.page_count + 1))
+    )
+    items, previous = [], 0
+    for number in numbers:
+        if number - previous > 1:
+            items.append({"ellipsis": True})
+        items.append({"number": number, "href": link(number), "current": number == result.page})
+        previous = number
+    return {
+        "items": items,
+        "previous": link(result.page - 1) if result.page > 1 else None,
+        "next": link(result.page + 1) if result.page < result.page_count else None,
+    }
+
+
+@require_GET
+def search_results(request):
+    filterset, result = search_services(params=request.GET)
+    searched = bool(request.GET)
+    if filterset.is_valid() and searched:
+        search_log_record(
+            cleaned=filterset.form.cleaned_data, result_count=result.total, backend=result.backend
+        )
+    cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
+    context = {
+        "filter": filterset,
+        "form": filterset.form,
+        "result": result,
+        "searched": searched,
+        "cleaned": cleaned,
+        "pagination": _pagination(request, result) if not result.errors else None,
+        "advice": related_advice(query=cleaned.get("q", "")) if cleaned.get("q") else [],
+        "shortlist": set(shortlist_ids(request.session)),
+        "distance_selected": str(cleaned.get("distance_miles") or DEFAULT_DISTANCE_MILES),
+    }
+    return render(request, "search/results.html", context)
+
+
+@require_GET
+def autocomplete(request):
+    """Name suggestions as JSON, for progressive enhancement of the search box only."""
+    prefix = (request.GET.get("q") or "")[:100]
+    response = JsonResponse({"suggestions": search_suggestions(prefix=prefix)})
+    response["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+def _optional_includes(*names: str) -> list[str]:
+    found = []
+    for name in names:
+        try:
+            get_template(name)
+        except TemplateDoesNotExist:
+            continue
+        found.append(name)
+    return found
+
+
+@require_GET
+def provider_profile(request, slug: str):
+    organisation = organisation_for_profile(slug=slug)
+    if organisation is None:
+        raise Http404("No provider with that address.")
+    services = organisation.published_services
+    from .documents.services import ServiceDocument
+    from .results import ServiceHit
+
+    hits = []
+    for service in services:
+        document = ServiceDocument.prepare(service)
+        hits.append((service, ServiceHit(document.pop("_id"), document)))
+    context = {
+        "organisation": organisation,
+        "services": hits,
+        "shortlist": set(shortlist_ids(request.session)),
+        "review_includes": _optional_includes("reviews/includes/profile_reviews.html"),
+        "assessment_includes": _optional_includes(
+            "assessments/includes/profile_status.html", "grants/includes/profile_projects.html"
+        ),
+    }
+    return render(request, "directory/profile.html", context)
+
+
+def _back(request, fallback: str) -> str:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@require_POST
+def shortlist_change(request):
+    service_id = parse_ids(request.POST.get("service", ""))
+    action = request.POST.get("action")
+    if action == "clear":
+        shortlist_clear(request.session)
+        messages.success(request, "Your shortlist is now empty.")
+    elif service_id and action == "add":
+        found = services_for_compare(service_ids=service_id)
+        if not found:
+            raise Http404("That service is not in the directory.")
+        if shortlist_add(request.session, service_id=service_id[0]):
+            messages.success(request, f"{found[0].name} is on your shortlist.")
+        else:
+            messages.error(
+                request,
+                f"Your shortlist is full. Remove a service to add another (up to {MAX_ITEMS}).",
+            )
+    elif service_id and action == "remove":
+        shortlist_remove(request.session, service_id=service_id[0])
+        messages.success(request, "Removed from your shortlist.")
+    return redirect(_back(request, reverse("search:shortlist")))
+
+
+def _share_url(request, ids: list[int]) -> str:
+    path = reverse("search:shortlist_shared")
+    return (
+        request.build_absolute_uri(f"{path}?ids={','.join(str(pk) for pk in ids)}") if ids else ""
+    )
+
+
+@require_GET
+def shortlist(request):
+    ids = shortlist_ids(request.session)
+    services = services_for_compare(service_ids=ids)
+    return render(
+        request,
+        "directory/shortlist.html",
+        {
+            "services": services,
+            "share_url": _share_url(request, [hit.service_id for hit in services]),
+            "shared": False,
+        },
+    )
+
+
+@require_GET
+def shortlist_shared(request):
+    """Someone else's shortlist, from a shared link: read-only, with a compare link."""
+    services = services_for_compare(service_ids=parse_ids(request.GET.get("ids")))
+    return render(
+        request,
+        "directory/shortlist.html",
+        {
+            "services": services,
+            "share_url": _share_url(request, [hit.service_id for hit in services]),
+            "shared": True,
+            "mine": set(shortlist_ids(request.session)),
+        },
+    )
+
+
+@require_GET
+def compare(request):
+    ids = parse_ids(request.GET.get("ids")) or shortlist_ids(request.session)
+    services = services_for_compare(service_ids=ids[:COMPARE_MAX])
+    return render(
+        request,
+        "directory/compare.html",
+        {
+            "services": services,
+            "too_many": len(ids) > COMPARE_MAX,
+            "compare_max": COMPARE_MAX,
+            "share_url": request.build_absolute_uri(
+                f"{reverse('search:compare')}?ids={','.join(str(hit.service_id) for hit in services)}"
+            )
+            if services
+            else "",
+        },
+    )
