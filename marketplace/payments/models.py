@@ -185,12 +185,13 @@ class PaymentStatus(models.TextChoices):
 class Payment(models.Model):
     """One payment of one invoice from a personal budget to a provider.
 
-    Exactly one per invoice and one per idempotency key (both unique), so a
-    double-pressed button or a retried request can never pay twice. The same
-    key goes to Stripe as the transfer's Idempotency-Key.
+    One per idempotency key, and at most one live payment per invoice (both
+    unique constraints), so a double-pressed button or a retried request can
+    never pay twice. The same key goes to Stripe as the transfer's
+    Idempotency-Key. A failed or declined payment leaves the invoice payable.
     """
 
-    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="payment")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     idempotency_key = models.CharField(max_length=64, unique=True)
     budget_holder = models.ForeignKey(
         BudgetHolder, on_delete=models.PROTECT, related_name="marketplace_payments"
@@ -221,6 +222,11 @@ class Payment(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(condition=Q(amount_pence__gt=0), name="payment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(status__in=["awaiting_approval", "sending", "paid"]),
+                name="one_live_payment_per_invoice",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -306,7 +306,9 @@ def payment_create(*, invoice: Invoice, paid_by, idempotency_key: str) -> tuple[
         raise PaymentError("This payment form has expired. Go back and try again.")
     try:
         with transaction.atomic():
-            return _payment_create(invoice=invoice, paid_by=paid_by, idempotency_key=idempotency_key)
+            return _payment_create(
+                invoice=invoice, paid_by=paid_by, idempotency_key=idempotency_key
+            )
     except IntegrityError:
         # A concurrent request with the same key or for the same invoice won the race.
         existing = (
@@ -330,7 +332,9 @@ def _payment_create(*, invoice: Invoice, paid_by, idempotency_key: str) -> tuple
     if live is not None:
         return live, False
     if invoice.status != InvoiceStatus.UNPAID:
-        raise PaymentError(f"This {invoice.get_kind_display().lower()} cannot be paid: {invoice.get_status_display().lower()}.")
+        raise PaymentError(
+            f"This {invoice.get_kind_display().lower()} cannot be paid: {invoice.get_status_display().lower()}."
+        )
     budget = budget_current_for(budget_holder=invoice.budget_holder)
     if budget is None:
         raise PaymentError("There is no open personal budget to pay this from.")
@@ -396,7 +400,9 @@ def _payment_execute(*, payment: Payment, invoice: Invoice, budget) -> None:
         amount_pence=payment.amount_pence,
         source_id=str(payment.pk),
         occurred_on=today,
-        memo=f"{invoice.organisation.name}: {invoice.get_kind_display().lower()} {invoice.provider_reference}"[:300],
+        memo=f"{invoice.organisation.name}: {invoice.get_kind_display().lower()} {invoice.provider_reference}"[
+            :300
+        ],
     )
     purchase, _ = purchase_record(
         budget_holder=invoice.budget_holder,
@@ -429,7 +435,11 @@ def payment_decide(*, payment: Payment, officer, approve: bool, note: str = "") 
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if payment.status != PaymentStatus.AWAITING_APPROVAL:
         raise PaymentError("This payment has already been decided.")
-    invoice = Invoice.objects.select_for_update().select_related("organisation").get(pk=payment.invoice_id)
+    invoice = (
+        Invoice.objects.select_for_update()
+        .select_related("organisation")
+        .get(pk=payment.invoice_id)
+    )
     payment.decided_by = officer
     payment.decided_at = timezone.now()
     payment.decision_note = note[:500]
@@ -465,7 +475,9 @@ def payment_transfer_send(*, payment_id: int) -> Payment:
     sending is left alone. A refusal from Stripe fails the payment and puts
     the money back in the budget; a network error is raised so the task retries.
     """
-    payment = Payment.objects.select_related("invoice", "organisation__connected_account").get(pk=payment_id)
+    payment = Payment.objects.select_related("invoice", "organisation__connected_account").get(
+        pk=payment_id
+    )
     if payment.status != PaymentStatus.SENDING:
         return payment
     try:
@@ -478,7 +490,9 @@ def payment_transfer_send(*, payment_id: int) -> Payment:
             description=f"{payment.remittance_reference} {payment.invoice.provider_reference}",
         )
     except stripe.InvalidRequestError as error:
-        return payment_fail(payment=payment, reason=error.user_message or "Stripe refused the transfer.")
+        return payment_fail(
+            payment=payment, reason=error.user_message or "Stripe refused the transfer."
+        )
     return payment_transfer_record(payment=payment, transfer_id=transfer_id)
 
 
@@ -505,10 +519,14 @@ def _money_back(*, payment: Payment, status: str, reason: str) -> Payment:
 
     today = timezone.localdate()
     entry = JournalEntry.objects.filter(
-        source_type="marketplace_payment", source_id=str(payment.pk), kind=EntryKind.MARKETPLACE_PAYMENT
+        source_type="marketplace_payment",
+        source_id=str(payment.pk),
+        kind=EntryKind.MARKETPLACE_PAYMENT,
     ).first()
     if entry is not None:
-        ledger_reverse(entry=entry, occurred_on=today, memo=f"Payment {payment.remittance_reference} returned")
+        ledger_reverse(
+            entry=entry, occurred_on=today, memo=f"Payment {payment.remittance_reference} returned"
+        )
     if payment.purchase is not None:
         invoice = payment.invoice
         purchase_record(
@@ -540,10 +558,15 @@ def payment_fail(*, payment: Payment, reason: str) -> Payment:
 
 
 @transaction.atomic
-def payment_reverse(*, transfer_id: str, reason: str = "The transfer was reversed.") -> Payment | None:
+def payment_reverse(
+    *, transfer_id: str, reason: str = "The transfer was reversed."
+) -> Payment | None:
     """Stripe reversed the transfer (``transfer.reversed``): the money goes back to the budget. Once."""
     payment = (
-        Payment.objects.select_for_update().select_related("invoice").filter(stripe_transfer_id=transfer_id).first()
+        Payment.objects.select_for_update()
+        .select_related("invoice")
+        .filter(stripe_transfer_id=transfer_id)
+        .first()
     )
     if payment is None or payment.status not in (PaymentStatus.PAID, PaymentStatus.SENDING):
         return payment
