@@ -21,7 +21,7 @@ def test_home_page_is_accessible_and_styled(browser_page, site):
     assert page.title().startswith("Find care and support that works for you")
     assert page.locator("h1").inner_text() == "Find care and support that works for you"
     # GOV.UK Frontend's styles and its JavaScript both loaded.
-    font = page.evaluate("getComputedStyle(document.body).fontFamily")
+    font = page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
     assert "arial" in font.lower()
     assert "govuk-frontend-supported" in page.evaluate("document.body.className")
     assert_no_axe_violations(page, context="home page")
