@@ -239,6 +239,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "scc"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Periodic tasks (celery beat). Each app adds its own entry.
+CELERY_BEAT_SCHEDULE = {
+    # Reviews whose provider reply window (7 days) has ended are published.
+    "reviews-publish-due": {"task": "reviews.publish_due_reviews", "schedule": 15 * 60},
+}
 
 # Stripe: every call goes through marketplace/payments/stripe_api.py. STRIPE_API_BASE
 # points at stripe-mock in tests; the live API is never called from here.
