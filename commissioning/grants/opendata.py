@@ -5,6 +5,7 @@ Only awards whose agreement the provider has accepted are published; amounts
 are in pounds (GBP), as the standard expects, converted from integer pence.
 """
 
+from datetime import datetime, time
 from decimal import Decimal
 
 from django.conf import settings
@@ -31,6 +32,17 @@ def organisation_id(organisation: Organisation) -> str:
     if company:
         return f"GB-COH-{company}"
     return f"GB-SCC-{settings.GRANTNAV_PREFIX}-{organisation.pk}"
+
+
+def _when(value) -> str:
+    """A full RFC 3339 date-time. The schema's date fields are ``oneOf`` a date pattern or a
+    date-time format; a plain date satisfies both when formats are not checked, which
+    fails ``oneOf``, so we always write a date-time."""
+    if isinstance(value, datetime):
+        moment = timezone.localtime(value)
+    else:
+        moment = timezone.make_aware(datetime.combine(value, time.min))
+    return moment.replace(microsecond=0).isoformat()
 
 
 def _pounds(pence: int) -> float | int:
@@ -60,11 +72,11 @@ def grant_record(award, *, base_url: str) -> dict:
         "currency": "GBP",
         "amountAppliedFor": _pounds(application.amount_requested_pence),
         "amountAwarded": _pounds(award.amount_pence),
-        "awardDate": timezone.localdate(award.awarded_at).isoformat(),
+        "awardDate": _when(award.awarded_at),
         "plannedDates": [
             {
-                "startDate": award.starts_on.isoformat(),
-                "endDate": award.ends_on.isoformat(),
+                "startDate": _when(award.starts_on),
+                "endDate": _when(award.ends_on),
                 "duration": 12,
             }
         ],
@@ -88,7 +100,7 @@ def grant_record(award, *, base_url: str) -> dict:
             }
         ],
         "locationScope": "GLS050",
-        "dateModified": timezone.now().replace(microsecond=0).isoformat(),
+        "dateModified": _when(timezone.now()),
         "dataSource": f"{base_url}/api/grants/360giving.json",
     }
     if tranches:
@@ -96,7 +108,7 @@ def grant_record(award, *, base_url: str) -> dict:
         record["disbursementTransaction"] = [
             {
                 "id": f"{grant_id(award)}-T{t.number}",
-                "transactionDate": timezone.localdate(t.paid_at).isoformat(),
+                "transactionDate": _when(t.paid_at),
                 "currency": "GBP",
                 "value": _pounds(t.amount_pence),
             }
@@ -119,8 +131,8 @@ def package_360giving(*, base_url: str | None = None) -> dict:
             "Grants from the council's Innovation Fund to care providers, to make services "
             "more personalised."
         ),
-        "issued": timezone.localdate(now).isoformat(),
-        "modified": now.isoformat(),
+        "issued": _when(now),
+        "modified": _when(now),
         "identifier": f"360G-{settings.GRANTNAV_PREFIX}-innovation-fund",
         "publisher": {
             "identifier": settings.FUNDER_ORG_ID,
