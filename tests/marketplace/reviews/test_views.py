@@ -248,3 +248,25 @@ def test_moderator_resolves_a_report_by_withholding_for_a_listed_reason(client_f
     )
     review.refresh_from_db()
     assert review.status == ReviewStatus.WITHHELD
+
+
+def test_include_renders_with_only_the_organisation_and_offers_eligible_users_a_review_link():
+    """The provider profile page includes the section giving it just ``organisation``."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    purchase = PurchaseFactory(budget_holder=BudgetHolderFactory(user=UserFactory()))
+    organisation = purchase.organisation
+    request = RequestFactory().get(f"/providers/{organisation.slug}/")
+    request.user = AnonymousUser()
+    html = render_to_string(
+        "reviews/includes/profile_reviews.html", {"organisation": organisation}, request=request
+    )
+    assert "has no published reviews yet" in html
+    assert 'class="govuk-button govuk-button--secondary app-print-hide"' not in html
+    request.user = purchase.budget_holder.user
+    html = render_to_string(
+        "reviews/includes/profile_reviews.html", {"organisation": organisation}, request=request
+    )
+    assert "Write a review</a>" in html
