@@ -16,7 +16,7 @@ from config.tasks import enqueue_on_commit
 
 from .documents.services import ServiceDocument, service_queryset
 from .models import SearchEntry, SearchEntryLocation, SearchLog
-from .text import normalise_query
+from .text import normalise_query, searchable_text
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def _entry_for(document: dict) -> tuple[SearchEntry, list[tuple[float, float]]]:
     entry = SearchEntry(
         service_id=document["_id"],
         organisation_id=source["organisation_id"],
-        text=source["text"].lower(),
+        text=searchable_text(source["text"]),
         name=source["name"][:200],
         category=source["category"],
         sector=source["sector"] or "",

@@ -89,7 +89,23 @@ def normalise_query(text: str | None) -> str:
 
 
 def _words(phrase: str) -> tuple[str, ...]:
-    return tuple(word for word in re.split(r"[\s'&.-]+", phrase) if word and word not in STOPWORDS)
+    return tuple(word for word in re.split(r"[\W_]+", phrase) if word and word not in STOPWORDS)
+
+
+def searchable_text(text: str) -> str:
+    """Text as the database fallback stores it: lower-case words between single spaces,
+    with a space at each end so ``" care"`` finds words starting with "care"."""
+    words = re.split(r"[\W_]+", unicodedata.normalize("NFKC", text).lower())
+    return f" {' '.join(word for word in words if word)} "
+
+
+def word_pattern(word: str) -> str:
+    """What the database fallback looks for: short words whole, longer words as a word start.
+
+    Mirrors Elasticsearch's fuzziness AUTO closely enough that "pa" finds "PA" but
+    not "Partners", while "care" still finds "carers".
+    """
+    return f" {word} " if len(word) <= 3 else f" {word}"
 
 
 def _contains_phrase(text: str, phrase: str) -> bool:

@@ -17,7 +17,7 @@ from marketplace.providers.geo import bounding_box, haversine_metres
 from ..filters import CQC_MINIMUM_RANK, METRES_PER_MILE, PAGE_SIZE
 from ..models import SearchEntry, SearchEntryLocation
 from ..results import SearchResult, ServiceHit
-from ..text import query_alternatives
+from ..text import query_alternatives, word_pattern
 from .common import FACET_FIELDS, facet_values
 
 BACKEND = "database"
@@ -30,7 +30,10 @@ def _text_condition(q: str) -> Q | None:
     return reduce(
         or_,
         (
-            reduce(lambda left, right: left & right, (Q(text__icontains=word) for word in words))
+            reduce(
+                lambda left, right: left & right,
+                (Q(text__contains=word_pattern(word)) for word in words),
+            )
             for words in alternatives
         ),
     )
