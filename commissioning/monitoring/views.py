@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from marketplace.accounts.access import role_required
@@ -56,6 +57,11 @@ def cases(request):
     )
 
 
+def _this_quarter() -> tuple[int, int]:
+    today = timezone.localdate()
+    return today.year, (today.month - 1) // 3 + 1
+
+
 def _case(pk: int) -> MonitoringCase:
     return get_object_or_404(MonitoringCase.objects.select_related("budget_holder"), pk=pk)
 
@@ -73,6 +79,7 @@ def case_detail(request, pk: int):
             "requests": case.evidence_requests.select_related("requested_by", "responded_by"),
             "clawbacks": case.clawbacks.select_related("confirmed_by"),
             "note_form": NoteForm(),
+            "this_quarter": _this_quarter(),
         },
     )
 
