@@ -1,0 +1,216 @@
+"""Demand figures from Elasticsearch aggregations over a purchases index.
+
+When ELASTICSEARCH_URL is set, ``selectors.demand_figures`` answers from
+here: one document per purchase, composite aggregations by the requested
+dimensions, ``sum`` for spend, ``value_count`` for purchases and
+``cardinality`` for distinct budget holders. ``cardinality`` is exact below
+its precision threshold (40,000 distinct people per bucket, more than a
+borough's budget holders); above that it would be an estimate.
+
+Purchases are indexed after commit by ``tasks.purchases_index`` and in bulk by
+``manage.py reindex_demand_purchases``, which builds a new index and swaps
+the alias so figures never go missing during a rebuild.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+
+from elasticsearch import helpers
+
+from django.conf import settings
+from django.utils import timezone
+
+from marketplace.payments.models import Purchase
+from search.client import get_client, index_name
+
+from .selectors import DIMENSIONS, DemandQuery
+
+ALIAS = "demand_purchases"
+PRECISION = 40_000
+MAPPING = {
+    "properties": {
+        "month": {"type": "keyword"},
+        "occurred_on": {"type": "date"},
+        "category": {"type": "keyword"},
+        "postcode_district": {"type": "keyword"},
+        "care_group": {"type": "keyword"},
+        "organisation_id": {"type": "keyword"},
+        "sector": {"type": "keyword"},
+        "channel": {"type": "keyword"},
+        "amount_pence": {"type": "long"},
+        "budget_holder_id": {"type": "keyword"},
+    }
+}
+
+
+def alias_name() -> str:
+    return index_name(ALIAS)
+
+
+def purchase_document(purchase: Purchase) -> dict:
+    return {
+        "month": purchase.occurred_on.isoformat()[:7],
+        "occurred_on": purchase.occurred_on.isoformat(),
+        "category": purchase.category,
+        "postcode_district": purchase.postcode_district,
+        "care_group": purchase.care_group,
+        "organisation_id": str(purchase.organisation_id) if purchase.organisation_id else "-",
+        "sector": purchase.sector or "",
+        "channel": purchase.channel,
+        "amount_pence": purchase.amount_pence,
+        "budget_holder_id": str(purchase.budget_holder_id),
+    }
+
+
+def ensure_index() -> str:
+    """Create the index behind the alias if there is none; returns the alias."""
+    client = get_client()
+    alias = alias_name()
+    if not client.indices.exists_alias(name=alias):
+        concrete = f"{alias}_{timezone.now():%Y%m%d%H%M%S%f}"
+        client.indices.create(
+            index=concrete,
+            mappings=MAPPING,
+            settings={"number_of_shards": 1, "number_of_replicas": 0},
+        )
+        client.indices.put_alias(index=concrete, name=alias)
+    return alias
+
+
+def _actions(purchases: Iterable[Purchase], index: str):
+    for purchase in purchases:
+        yield {
+            "_op_type": "index",
+            "_index": index,
+            "_id": str(purchase.pk),
+            "_source": purchase_document(purchase),
+        }
+
+
+def purchases_index_ids(*, purchase_ids: list[int], refresh: bool = False) -> int:
+    """Index (or remove) these purchases; returns how many documents were written."""
+    client = get_client()
+    alias = ensure_index()
+    found = list(Purchase.objects.filter(pk__in=purchase_ids))
+    written, _ = helpers.bulk(client, _actions(found, alias), refresh=refresh)
+    gone = set(purchase_ids) - {p.pk for p in found}
+    for pk in gone:
+        client.delete(index=alias, id=str(pk), ignore_status=404, refresh=refresh)
+    return written
+
+
+def purchases_reindex(*, batch_size: int = 5000) -> int:
+    """Build a fresh index from every purchase, then point the alias at it (no gap in figures)."""
+    client = get_client()
+    alias = alias_name()
+    concrete = f"{alias}_{timezone.now():%Y%m%d%H%M%S%f}"
+    client.indices.create(
+        index=concrete,
+        mappings=MAPPING,
+        settings={"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "-1"},
+    )
+    written, _ = helpers.bulk(
+        client,
+        _actions(Purchase.objects.order_by("pk").iterator(chunk_size=batch_size), concrete),
+        chunk_size=batch_size,
+    )
+    client.indices.put_settings(index=concrete, settings={"refresh_interval": "1s"})
+    client.indices.refresh(index=concrete)
+    old = (
+        list(client.indices.get_alias(name=alias).keys())
+        if client.indices.exists_alias(name=alias)
+        else []
+    )
+    actions = [{"add": {"index": concrete, "alias": alias}}]
+    actions += [{"remove": {"index": name, "alias": alias}} for name in old]
+    client.indices.update_aliases(actions=actions)
+    for name in old:
+        client.indices.delete(index=name, ignore_unavailable=True)
+    return written
+
+
+def _month_text(value) -> str:
+    return value.isoformat()[:7] if isinstance(value, date) else str(value)
+
+
+def _filters(query: DemandQuery, excluded: list[dict] | None) -> dict:
+    must = [{"range": {"month": {"gte": _month_text(query.start), "lte": _month_text(query.end)}}}]
+    for name, values in query.filters:
+        field = DIMENSIONS[name]
+        if name == "month":
+            must.append({"terms": {"month": list(values)}})
+        else:
+            must.append({"terms": {field: list(values)}})
+    must_not = []
+    for cell in excluded or []:
+        terms = []
+        for field, value in cell.items():
+            if field == "month":
+                terms.append({"term": {"month": _month_text(value)}})
+            elif field == "organisation_id":
+                terms.append({"term": {"organisation_id": str(value) if value else "-"}})
+            else:
+                terms.append({"term": {field: value}})
+        must_not.append({"bool": {"filter": terms}})
+    return {"bool": {"filter": must, "must_not": must_not}}
+
+
+_METRICS = {
+    "spend": {"sum": {"field": "amount_pence"}},
+    "holders": {"cardinality": {"field": "budget_holder_id", "precision_threshold": PRECISION}},
+}
+
+
+def _row(bucket: dict) -> dict:
+    return {
+        "spend_pence": int(bucket["spend"]["value"] or 0),
+        "purchases": int(bucket["doc_count"]),
+        "holders": int(bucket["holders"]["value"] or 0),
+    }
+
+
+def es_figures(*, query: DemandQuery, excluded: list[dict] | None = None) -> list[dict]:
+    """The same rows as ``selectors.rollup_figures``, from aggregations."""
+    client = get_client()
+    alias = ensure_index()
+    body_query = _filters(query, excluded)
+    if not query.group_by:
+        result = client.search(
+            index=alias, size=0, query=body_query, aggs=_METRICS, track_total_hits=True
+        )
+        count = result["hits"]["total"]["value"]
+        if not count:
+            return []
+        return [
+            {
+                "spend_pence": int(result["aggregations"]["spend"]["value"] or 0),
+                "purchases": int(count),
+                "holders": int(result["aggregations"]["holders"]["value"] or 0),
+            }
+        ]
+    sources = [{name: {"terms": {"field": DIMENSIONS[name]}}} for name in query.group_by]
+    rows, after = [], None
+    while True:
+        composite = {"size": 1000, "sources": sources}
+        if after:
+            composite["after"] = after
+        result = client.search(
+            index=alias,
+            size=0,
+            query=body_query,
+            aggs={"groups": {"composite": composite, "aggs": _METRICS}},
+        )
+        groups = result["aggregations"]["groups"]
+        for bucket in groups["buckets"]:
+            row = dict(bucket["key"])
+            row.update(_row(bucket))
+            rows.append(row)
+        after = groups.get("after_key")
+        if not after or not groups["buckets"]:
+            break
+    return sorted(rows, key=lambda r: tuple(r[name] for name in query.group_by))
+
+
+def es_refresh() -> None:
+    if settings.ELASTICSEARCH_URL:
+        get_client().indices.refresh(index=alias_name())
