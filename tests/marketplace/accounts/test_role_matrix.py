@@ -125,3 +125,13 @@ def test_who_may_add_a_proxy(client_for, role, can_manage):
         holder = BudgetHolderFactory()
     response = client.get(reverse("accounts:delegation-add", args=[holder.pk]))
     assert response.status_code == (200 if can_manage else 403)
+
+
+def test_administrators_read_the_audit_trail_but_cannot_alter_it(client_for):
+    holder_client, holder_user = client_for(Role.BUDGET_HOLDER)
+    holder_client.get(reverse("accounts:person-detail", args=[holder_user.budget_holder.pk]))
+    admin_client, _ = client_for(Role.ADMINISTRATOR)
+    listing = admin_client.get("/django-admin/accounts/auditevent/")
+    assert listing.status_code == 200
+    assert f"budget holder {holder_user.budget_holder.pk}" in listing.content.decode()
+    assert admin_client.get("/django-admin/accounts/auditevent/add/").status_code == 403
