@@ -22,6 +22,8 @@ from wagtail.models import Orderable
 
 from marketplace.providers.models import Organisation
 
+from .admin_forms import FrameworkVersionAdminForm
+
 
 class Section(models.TextChoices):
     ORGANISATION = "organisation", "The organisation"
@@ -110,6 +112,8 @@ class FrameworkVersion(ClusterableModel):
         help_text="The version this one replaces; map its statements below to compare progress.",
     )
 
+    base_form_class = FrameworkVersionAdminForm
+
     panels = [
         FieldPanel("framework"),
         FieldPanel("number"),
@@ -196,6 +200,14 @@ class Statement(Orderable):
         if frozen and (self.pk is None or _statement_changed(self)):
             raise FrameworkFrozen("Statements of a version providers have used cannot be changed.")
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        # Checked here, before Django opens its delete transaction, so the caller's
+        # transaction stays usable; the pre_delete receiver covers bulk deletes.
+        version = FrameworkVersion.objects.filter(pk=self.version_id).first()
+        if version is not None and version.is_frozen:
+            raise FrameworkFrozen("Statements of a version providers have used cannot be deleted.")
+        return super().delete(*args, **kwargs)
 
 
 def _statement_changed(statement: Statement) -> bool:

@@ -18,6 +18,8 @@ from wagtail.models import Orderable
 
 from marketplace.providers.models import Organisation
 
+from .admin_forms import RoundAdminForm
+
 
 class DevelopmentArea(models.TextChoices):
     MARKET = "market_development", "Market development"
@@ -119,6 +121,8 @@ class Round(ClusterableModel):
     grant_ends_on = models.DateField()
 
     objects = RoundQuerySet.as_manager()
+
+    base_form_class = RoundAdminForm
 
     panels = [
         FieldPanel("fund"),
