@@ -31,6 +31,13 @@ class ReviewForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose who you are writing the review for."},
     )
+    service = forms.TypedChoiceField(
+        label="Which service is your review about?",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.RadioSelect,
+    )
     rating = star_field("Overall, how would you rate this provider?")
     dignity = star_field("Treated with dignity and respect")
     reliability = star_field("Reliable and on time")
@@ -53,8 +60,15 @@ class ReviewForm(forms.Form):
         error_messages={"required": "Tell us about your experience of this provider."},
     )
 
-    def __init__(self, *args, people: list[BudgetHolder], user, **kwargs):
+    def __init__(self, *args, people: list[BudgetHolder], user, services=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.services = {service.pk: service for service in services}
+        if len(self.services) > 1:
+            self.fields["service"].choices = [
+                (service.pk, service.name) for service in services
+            ] + [("", "More than one, or not sure")]
+        else:
+            del self.fields["service"]
         self.people = {person.pk: person for person in people}
         field = self.fields["budget_holder"]
         field.choices = [
@@ -64,6 +78,10 @@ class ReviewForm(forms.Form):
         if len(people) == 1:
             field.widget = forms.HiddenInput()
             field.initial = people[0].pk
+
+    def clean_service(self):
+        pk = self.cleaned_data.get("service")
+        return self.services.get(pk) if pk else None
 
     def clean_budget_holder(self) -> BudgetHolder:
         return self.people[self.cleaned_data["budget_holder"]]

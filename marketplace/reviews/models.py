@@ -72,6 +72,14 @@ class ReviewQuerySet(models.QuerySet):
 
 class Review(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="reviews")
+    service = models.ForeignKey(
+        "providers.Service",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reviews",
+        help_text="The service it is about, if the person said.",
+    )
     budget_holder = models.ForeignKey(
         BudgetHolder,
         on_delete=models.PROTECT,

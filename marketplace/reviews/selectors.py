@@ -246,9 +246,12 @@ def published_reviews(*, organisation: Organisation) -> QuerySet[Review]:
     return (
         Review.objects.published()
         .filter(organisation=organisation)
+        .select_related("organisation", "service")
         .only(
             "pk",
-            "organisation_id",
+            "organisation__name",
+            "organisation__slug",
+            "service__name",
             "author_role",
             "rating",
             "dignity",
@@ -319,6 +322,6 @@ def reviews_for_provider(*, user: User) -> QuerySet[Review]:
             organisation__in=organisations_for_provider_user(user=user),
             status__in=[ReviewStatus.AWAITING_REPLY, ReviewStatus.PUBLISHED],
         )
-        .select_related("organisation")
+        .select_related("organisation", "service")
         .order_by("status", "reply_due_at", "-published_at")
     )

@@ -30,7 +30,7 @@ from marketplace.accounts.audit import audit_record
 from marketplace.accounts.models import AuditAction, BudgetHolder, User
 from marketplace.accounts.permissions import Scope, can_act_for
 from marketplace.accounts.roles import Role
-from marketplace.providers.models import Membership, Organisation
+from marketplace.providers.models import Membership, Organisation, Service
 
 from .deidentify import substance_kept
 from .models import (
@@ -98,6 +98,7 @@ def review_submit(
     value: int,
     title: str,
     body: str,
+    service: Service | None = None,
     ip_address: str | None = None,
 ) -> Review:
     """Record a review for moderation, or raise ReviewNotAllowed with the reason.
@@ -127,6 +128,8 @@ def review_submit(
     for score in ratings.values():
         if not isinstance(score, int) or not 1 <= score <= 5:
             raise ReviewError("Each rating must be from 1 to 5 stars.")
+    if service is not None and service.organisation_id != organisation.pk:
+        raise ReviewError("Choose one of this provider's services.")
     title, body = title.strip(), body.strip()
     if not title or not body:
         raise ReviewError("Give your review a title and say what happened.")
@@ -138,6 +141,7 @@ def review_submit(
             AuthorRole.BUDGET_HOLDER if budget_holder.user_id == author.pk else AuthorRole.PROXY
         ),
         purchase=eligibility.purchase,
+        service=service,
         title=title,
         body=body,
         submitted_at=_now(),

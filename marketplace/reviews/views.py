@@ -10,7 +10,7 @@ from marketplace.accounts.access import role_required
 from marketplace.accounts.audit import audit_record, client_ip
 from marketplace.accounts.models import AuditAction
 from marketplace.accounts.roles import Role
-from marketplace.providers.models import Organisation
+from marketplace.providers.models import Organisation, Service
 
 from .deidentify import deidentified_suggestion
 from .forms import ApproveForm, ReplyForm, ReportForm, ResolveReportForm, ReviewForm, WithholdForm
@@ -94,7 +94,9 @@ def review_write(request, slug: str):
             "can give you that permission."
         ]
         return _cannot_review(request, organisation, reasons)
-    form = ReviewForm(request.POST or None, people=allowed, user=user)
+    services = list(Service.objects.published().filter(organisation=organisation).order_by("name"))
+    chosen_service = services[0] if len(services) == 1 else None
+    form = ReviewForm(request.POST or None, people=allowed, user=user, services=services)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -109,6 +111,7 @@ def review_write(request, slug: str):
                 value=data["value"],
                 title=data["title"],
                 body=data["body"],
+                service=data.get("service") or chosen_service,
                 ip_address=client_ip(request),
             )
         except ReviewNotAllowed as error:

@@ -270,3 +270,46 @@ def test_include_renders_with_only_the_organisation_and_offers_eligible_users_a_
         "reviews/includes/profile_reviews.html", {"organisation": organisation}, request=request
     )
     assert "Write a review</a>" in html
+
+
+def test_review_can_name_which_of_the_providers_services_it_is_about():
+    from tests.marketplace.providers.factories import ServiceFactory
+
+    client, holder, organisation = holder_client()
+    home_care = ServiceFactory(organisation=organisation, name="Morning home care")
+    ServiceFactory(organisation=organisation, name="Lunch club")
+    url = f"/providers/{organisation.slug}/review/"
+    html = client.get(url).content.decode()
+    assert "Which service is your review about?" in html and "Morning home care" in html
+    client.post(url, {**FORM, "budget_holder": holder.pk, "service": home_care.pk})
+    assert Review.objects.get().service == home_care
+
+
+def test_reviews_page_queries_do_not_grow_with_the_number_of_reviews():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    organisation = OrganisationFactory()
+
+    def publish(count):
+        for _ in range(count):
+            ReviewFactory(
+                purchase=PurchaseFactory(organisation=organisation),
+                status=ReviewStatus.PUBLISHED,
+                published_at=timezone.now(),
+                reply="Thank you",
+                replied_at=timezone.now(),
+            )
+        organisation_rating_refresh(organisation=organisation)
+
+    client = Client()
+    url = f"/providers/{organisation.slug}/reviews/"
+    publish(1)
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    publish(9)
+    with CaptureQueriesContext(connection) as ten:
+        html = client.get(url).content.decode()
+    assert html.count("Reply from") == 10
+    assert len(ten) == len(one)
