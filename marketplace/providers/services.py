@@ -108,7 +108,7 @@ def service_submit(*, service: Service, user: User | None) -> Revision:
     return directory_record_submit(record=service, user=user)
 
 
-def _patch_pending_revision(record, values: dict) -> None:
+def draft_carry_forward(*, record, values: dict) -> None:
     """Carry a live-only fact into a waiting draft, so approving the draft does not undo it."""
     if not record.has_unpublished_changes or record.latest_revision_id is None:
         return
@@ -130,7 +130,7 @@ def service_confirm(*, service: Service, user: User) -> Service:
         values["vacancies_confirmed_on"] = timezone.localdate(now)
     with transaction.atomic():
         Service.objects.filter(pk=service.pk).update(**values)
-        _patch_pending_revision(service, values)
+        draft_carry_forward(record=service, values=values)
     for field, value in values.items():
         setattr(service, field, value)
     return service
@@ -153,7 +153,7 @@ def service_vacancies_update(*, service: Service, user: User, vacancies: int | N
     }
     with transaction.atomic():
         Service.objects.filter(pk=service.pk).update(**values)
-        _patch_pending_revision(service, values)
+        draft_carry_forward(record=service, values=values)
     for field, value in values.items():
         setattr(service, field, value)
     return service
