@@ -184,7 +184,7 @@ def main(argv=None) -> int:
     if args.in_process:
         from django.test import Client
 
-        client = Client()
+        client = Client(HTTP_HOST="127.0.0.1")
         for name, batch in (("reviews page 1", paths), ("reviews page 3", later)):
             state = {"i": 0}
 

@@ -319,15 +319,14 @@ def reviews_publish_due(*, now: datetime | None = None) -> int:
         Review.objects.select_for_update(skip_locked=True)
         .filter(status=ReviewStatus.AWAITING_REPLY, reply_due_at__lte=now)
         .order_by("pk")
+        .values_list("pk", "organisation_id")
     )
-    organisations = set()
-    for review in due:
-        review.status = ReviewStatus.PUBLISHED
-        review.published_at = now
-        organisations.add(review.organisation_id)
-    Review.objects.bulk_update(due, ["status", "published_at"])
-    for organisation in Organisation.objects.filter(pk__in=organisations):
-        organisation_rating_refresh(organisation=organisation)
+    if not due:
+        return 0
+    Review.objects.filter(pk__in=[pk for pk, _ in due]).update(
+        status=ReviewStatus.PUBLISHED, published_at=now
+    )
+    organisation_ratings_refresh(organisation_ids=[org_id for _, org_id in due])
     return len(due)
 
 
@@ -395,40 +394,61 @@ def organisation_rating_refresh(*, organisation: Organisation) -> OrganisationRa
     search re-indexing of the organisation's services after commit (search
     listens for OrganisationRating saves, search/signals.py).
     """
-    totals = (
-        Review.objects.published()
-        .filter(organisation=organisation)
-        .aggregate(
-            count=Count("pk"),
-            rating=Sum("rating"),
-            dignity=Sum("dignity"),
-            reliability=Sum("reliability"),
-            choice=Sum("choice"),
-            value=Sum("value"),
-        )
-    )
-    row, _ = OrganisationRating.objects.select_for_update().get_or_create(organisation=organisation)
-    row.review_count = totals["count"]
-    row.rating_total = totals["rating"] or 0
-    row.dignity_total = totals["dignity"] or 0
-    row.reliability_total = totals["reliability"] or 0
-    row.choice_total = totals["choice"] or 0
-    row.value_total = totals["value"] or 0
-    others = OrganisationRating.objects.exclude(organisation=organisation).aggregate(
+    return organisation_ratings_refresh(organisation_ids=[organisation.pk])[organisation.pk]
+
+
+_TOTALS = {
+    "count": Count("pk"),
+    "rating": Sum("rating"),
+    "dignity": Sum("dignity"),
+    "reliability": Sum("reliability"),
+    "choice": Sum("choice"),
+    "value": Sum("value"),
+}
+
+
+def organisation_ratings_refresh(*, organisation_ids: list[int]) -> dict[int, OrganisationRating]:
+    """``organisation_rating_refresh`` for many organisations with a fixed number of reads.
+
+    The borough mean is taken once, from the other organisations' rows plus
+    these organisations' new totals. Other organisations keep the smoothed
+    value computed at their own last change; ``rating_summaries_refresh``
+    (nightly) evens them up.
+    """
+    ids = sorted(set(organisation_ids))
+    grouped = {
+        group["organisation_id"]: group
+        for group in Review.objects.published()
+        .filter(organisation_id__in=ids)
+        .values("organisation_id")
+        .annotate(**_TOTALS)
+    }
+    rows = OrganisationRating.objects.select_for_update().in_bulk(ids)
+    for pk in ids:
+        row = rows.get(pk) or OrganisationRating(organisation_id=pk)
+        totals = grouped.get(pk, {})
+        row.review_count = totals.get("count") or 0
+        row.rating_total = totals.get("rating") or 0
+        row.dignity_total = totals.get("dignity") or 0
+        row.reliability_total = totals.get("reliability") or 0
+        row.choice_total = totals.get("choice") or 0
+        row.value_total = totals.get("value") or 0
+        rows[pk] = row
+    others = OrganisationRating.objects.exclude(organisation_id__in=ids).aggregate(
         total=Sum("rating_total"), count=Sum("review_count")
     )
-    borough_total = (others["total"] or 0) + row.rating_total
-    borough_count = (others["count"] or 0) + row.review_count
+    borough_total = (others["total"] or 0) + sum(row.rating_total for row in rows.values())
+    borough_count = (others["count"] or 0) + sum(row.review_count for row in rows.values())
     borough_mean = (
         Decimal(borough_total) / Decimal(borough_count) if borough_count else DEFAULT_BOROUGH_MEAN
     )
-    # Other organisations keep the smoothed value computed against the mean
-    # at their own last change; rating_summaries_refresh (nightly) evens them up.
-    row.smoothed_rating = smoothed_rating(
-        total=row.rating_total, count=row.review_count, borough_mean=borough_mean
-    )
-    row.save()
-    return row
+    for row in rows.values():
+        row.smoothed_rating = smoothed_rating(
+            total=row.rating_total, count=row.review_count, borough_mean=borough_mean
+        )
+        # One save each, not bulk_update, so search hears about every change.
+        row.save()
+    return rows
 
 
 @transaction.atomic
