@@ -96,6 +96,24 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Transactional tests (live server, real Celery worker) restore the migrations' data after them.
+
+    Django empties every table after a transactional test; without this, the
+    tests that follow on the same worker would lose what migrations create:
+    Wagtail's root page, default site and moderation workflow, and the role groups.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        transactional = "live_server" in item.fixturenames or "transactional_db" in item.fixturenames
+        if marker is not None and marker.kwargs.get("transaction"):
+            transactional = True
+        if transactional:
+            kwargs = dict(marker.kwargs) if marker is not None else {}
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(**kwargs))
+
+
 def pytest_report_header(config):
     db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     return [
