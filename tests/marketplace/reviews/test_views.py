@@ -313,3 +313,34 @@ def test_reviews_page_queries_do_not_grow_with_the_number_of_reviews():
         html = client.get(url).content.decode()
     assert html.count("Reply from") == 10
     assert len(ten) == len(one)
+
+
+def test_provider_profile_page_shows_the_reviews_section():
+    """Journey 2's end: the published review, negative parts intact, on the public profile."""
+    from tests.marketplace.providers.factories import ServiceFactory
+
+    service = ServiceFactory()
+    organisation = service.organisation
+    review = ReviewFactory(
+        purchase=PurchaseFactory(organisation=organisation),
+        status=ReviewStatus.PUBLISHED,
+        published_at=timezone.now(),
+        rating=2,
+        public_title="Late most mornings",
+        public_body="Carers were an hour late most mornings.",
+        reply="We have changed the rota.",
+        replied_at=timezone.now(),
+    )
+    organisation_rating_refresh(organisation=organisation)
+    response = Client().get(f"/providers/{organisation.slug}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="reviews-heading"' in html
+    assert "Late most mornings" in html and "an hour late most mornings" in html
+    assert "We have changed the rota." in html
+    assert f"/reviews/{review.pk}/report/" in html
+
+
+def test_moderators_find_the_queue_in_the_wagtail_menu(client_for):
+    client, _ = client_for(Role.CMS_EDITOR)
+    assert "/reviews/moderate/" in client.get("/admin/").content.decode()
