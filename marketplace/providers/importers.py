@@ -50,7 +50,7 @@ from .models import (
     ServiceStatus,
     Weekday,
 )
-from .services import directory_record_submit, draft_carry_forward
+from .services import directory_record_submit, service_live_update
 from .taxonomy import ServiceCategory
 
 CSV_HEADER = [
@@ -708,7 +708,6 @@ def cqc_ratings_import(*, text: str) -> CqcReport:
                     report.unchanged += 1
                     continue
                 values = {"cqc_rating": rating, "cqc_rating_date": published}
-                Service.objects.filter(pk=service.pk).update(**values)
-                draft_carry_forward(record=service, values=values)
+                service_live_update(service=service, values=values)
                 report.updated += 1
     return report

@@ -108,6 +108,17 @@ def service_submit(*, service: Service, user: User | None) -> Revision:
     return directory_record_submit(record=service, user=user)
 
 
+def service_live_update(*, service: Service, values: dict) -> None:
+    """Write ``values`` to the live row only (post_save fires, so search hears of it)."""
+    live = Service.objects.get(pk=service.pk)
+    for field, value in values.items():
+        setattr(live, field, value)
+    live.save(update_fields=[*values, "updated_at"])
+    draft_carry_forward(record=live, values=values)
+    for field, value in values.items():
+        setattr(service, field, value)
+
+
 def draft_carry_forward(*, record, values: dict) -> None:
     """Carry a live-only fact into a waiting draft, so approving the draft does not undo it."""
     if not record.has_unpublished_changes or record.latest_revision_id is None:
@@ -129,10 +140,7 @@ def service_confirm(*, service: Service, user: User) -> Service:
     if service.vacancies is not None:
         values["vacancies_confirmed_on"] = timezone.localdate(now)
     with transaction.atomic():
-        Service.objects.filter(pk=service.pk).update(**values)
-        draft_carry_forward(record=service, values=values)
-    for field, value in values.items():
-        setattr(service, field, value)
+        service_live_update(service=service, values=values)
     return service
 
 
@@ -152,10 +160,7 @@ def service_vacancies_update(*, service: Service, user: User, vacancies: int | N
         "stale_flagged_at": None,
     }
     with transaction.atomic():
-        Service.objects.filter(pk=service.pk).update(**values)
-        draft_carry_forward(record=service, values=values)
-    for field, value in values.items():
-        setattr(service, field, value)
+        service_live_update(service=service, values=values)
     return service
 
 
