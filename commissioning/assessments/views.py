@@ -81,7 +81,8 @@ def home(request):
         {
             "assessments": assessments,
             "start_form": StartForm(
-                organisations=organisations.filter(pk__in=[o.pk for o in can_start])
+                organisations=organisations.filter(pk__in=[o.pk for o in can_start]),
+                initial={"organisation": can_start[0].pk},
             )
             if can_start
             else None,
@@ -164,7 +165,7 @@ def section(request, pk, slug):
             "section": section,
             "slug": slug,
             "form": form,
-            "evidence_form": EvidenceForm(),
+            "evidence_form": EvidenceForm(prefix="evidence"),
             "evidence": assessment.evidence_files.filter(section=section),
             "review": review,
         },
@@ -178,7 +179,7 @@ def evidence_add(request, pk, slug):
     section = SECTION_SLUGS.get(slug)
     if section is None:
         raise Http404
-    form = EvidenceForm(request.POST, request.FILES)
+    form = EvidenceForm(request.POST, request.FILES, prefix="evidence")
     if form.is_valid():
         try:
             services.evidence_add(

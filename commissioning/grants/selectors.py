@@ -21,7 +21,7 @@ from .models import (
     Tranche,
 )
 
-# Red/amber/green rules for a funded project (documented in docs/grants.md):
+# Red/amber/green rules for a funded project (also shown on the dashboard):
 #   red   – a report more than AMBER_OVERDUE_DAYS overdue, or the latest report's risks are red;
 #   amber – a report 1 to AMBER_OVERDUE_DAYS days overdue, or the latest report's risks are amber;
 #   green – everything due is in and the latest risks are green (or none reported yet).

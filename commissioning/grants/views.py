@@ -138,7 +138,7 @@ def application_edit(request, pk):
             "application": application,
             "form": form,
             "problems": problems,
-            "attachment_form": AttachmentForm(),
+            "attachment_form": AttachmentForm(prefix="attachment"),
             "attachments": application.attachments.all(),
         },
     )
@@ -171,7 +171,7 @@ def application_submit(request, pk):
 @role_required(Role.PROVIDER_STAFF)
 def attachment_add(request, pk):
     application = _own_application(request, pk)
-    form = AttachmentForm(request.POST, request.FILES)
+    form = AttachmentForm(request.POST, request.FILES, prefix="attachment")
     if form.is_valid():
         try:
             services.attachment_add(
