@@ -161,7 +161,12 @@ def seed(ctx: DemoContext) -> None:
         "organisation_id", "user_id"
     ):
         staff_by_org.setdefault(org_id, user_id)
-    demo_provider_orgs = set(staff_by_org)
+    # The demo's provider sign-ins each see a couple of reviews waiting for their reply.
+    demo_provider_orgs = set(
+        Membership.objects.filter(
+            user__in=list(ctx.made.get("provider_users", {}).values())
+        ).values_list("organisation_id", flat=True)
+    )
     moderator = ctx.made.get("staff", {}).get("moderator")
     names = dict(
         Purchase.objects.filter(pk__in=[p["purchase_id"] for p in pairs]).values_list(
@@ -199,11 +204,11 @@ def seed(ctx: DemoContext) -> None:
         if org_id in demo_provider_orgs and awaiting_for_provider.get(org_id, 0) < 2:
             status = ReviewStatus.AWAITING_REPLY
             awaiting_for_provider[org_id] = awaiting_for_provider.get(org_id, 0) + 1
-        elif roll < 0.07:
+        elif roll < 0.03:
             status = ReviewStatus.SUBMITTED
-        elif roll < 0.16:
+        elif roll < 0.08:
             status = ReviewStatus.AWAITING_REPLY
-        elif roll < 0.20:
+        elif roll < 0.12:
             status = ReviewStatus.WITHHELD
         else:
             status = ReviewStatus.PUBLISHED
