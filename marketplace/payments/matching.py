@@ -152,18 +152,23 @@ class MerchantIndex:
                 providers[organisation_id].districts.add(postcode_district(postcode))
         return cls(list(providers.values()))
 
-    def candidates(self, key: str) -> set[int]:
-        """Providers sharing a word with the merchant, allowing for words cut short either way."""
-        found: set[int] = set()
+    def candidates(self, key: str, limit: int = 25) -> list[int]:
+        """Providers sharing most words with the merchant, allowing for words cut short either way.
+
+        Only the ``limit`` providers sharing the most words are scored in full,
+        so a common word ("care") does not make every match slow.
+        """
+        hits: Counter = Counter()
         for token in key.split():
-            found |= self.by_token.get(token, set())
+            found = set(self.by_token.get(token, ()))
             if len(token) >= 4:
                 # A card descriptor cut short: "homeca" is the start of "homecare".
                 found |= self.by_prefix.get(token, set())
                 # Words run together: "brightcare" starts with the provider's "bright".
                 for length in range(4, len(token)):
                     found |= self.by_token.get(token[:length], set())
-        return found
+            hits.update(found)
+        return [pk for pk, _ in sorted(hits.items(), key=lambda item: (-item[1], item[0]))[:limit]]
 
     def best(self, key: str, postcode: str) -> tuple[int | None, int]:
         """The most likely provider for a merchant, and the confidence (0-100)."""

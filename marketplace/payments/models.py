@@ -91,6 +91,11 @@ class ConnectedAccount(models.Model):
         default=False, help_text="Stripe accepts transfers to this account."
     )
     requirements_due = models.JSONField(default=list, blank=True)
+    last_payout_status = models.CharField(
+        max_length=10, blank=True, help_text="Stripe's last payout to the bank: paid or failed."
+    )
+    last_payout_failure = models.CharField(max_length=300, blank=True)
+    last_payout_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -227,6 +227,30 @@ def connected_account_update(*, state: stripe_connect.AccountState) -> Connected
         return account
 
 
+def connected_account_payout_record(
+    *, account_id: str, status: str, failure: str = "", arrival_date: int | None = None
+) -> ConnectedAccount | None:
+    """Keep the last payout's outcome so a provider whose bank payout failed is told why."""
+    from datetime import UTC, datetime
+
+    with transaction.atomic():
+        account = (
+            ConnectedAccount.objects.select_for_update()
+            .filter(stripe_account_id=account_id)
+            .first()
+        )
+        if account is None:
+            return None
+        at = datetime.fromtimestamp(arrival_date, tz=UTC) if arrival_date else timezone.now()
+        if account.last_payout_at is not None and at < account.last_payout_at:
+            return account  # an older payout delivered late: keep the newer news
+        account.last_payout_status = status
+        account.last_payout_failure = failure[:300]
+        account.last_payout_at = at
+        account.save(update_fields=["last_payout_status", "last_payout_failure", "last_payout_at"])
+        return account
+
+
 # --- Invoices ----------------------------------------------------------------------
 
 

@@ -9,7 +9,12 @@ it) and is safe to run more than once, in any order.
 import logging
 
 from .models import Payment, PaymentStatus
-from .services import connected_account_update, payment_reverse, payment_transfer_record
+from .services import (
+    connected_account_payout_record,
+    connected_account_update,
+    payment_reverse,
+    payment_transfer_record,
+)
 from .stripe_connect import account_state
 
 logger = logging.getLogger(__name__)
@@ -47,8 +52,24 @@ def account_updated(event) -> None:
     connected_account_update(state=account_state(_object(event)))
 
 
+def payout_changed(event) -> None:
+    """A connected account's payout to its bank was paid or failed: the provider sees it on set-up."""
+    account_id = event.get("account")
+    if not account_id:
+        return  # a payout of the platform's own balance, not a provider's
+    payout = _object(event)
+    connected_account_payout_record(
+        account_id=account_id,
+        status="paid" if event["type"] == "payout.paid" else "failed",
+        failure=payout.get("failure_message") or "",
+        arrival_date=payout.get("arrival_date"),
+    )
+
+
 HANDLERS: dict = {
     "transfer.created": transfer_created,
     "transfer.reversed": transfer_reversed,
     "account.updated": account_updated,
+    "payout.paid": payout_changed,
+    "payout.failed": payout_changed,
 }

@@ -337,3 +337,29 @@ def test_provider_raises_an_invoice_for_a_person_found_by_reference_and_postcode
     assert response.status_code == 302
     invoice = funded_holder.invoices.get()
     assert (invoice.amount_pence, invoice.status) == (2_400, InvoiceStatus.UNPAID)
+
+
+def test_a_failed_payout_to_the_providers_bank_is_shown_on_their_payments_page(client, provider):
+    organisation, staff = provider
+    account_id = organisation.connected_account.stripe_account_id
+    payload = event_payload(
+        "payout.failed",
+        {
+            "id": "po_1",
+            "object": "payout",
+            "arrival_date": 1_900_000_000,
+            "failure_message": "The bank account is closed.",
+        },
+    )
+    payload["account"] = account_id
+    body = encode(payload)
+    response = client.post(
+        "/webhooks/stripe/",
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=signature_header(body, WEBHOOK_SECRET),
+    )
+    assert response.status_code == 200
+    sign_in(client, staff)
+    page = client.get(f"/provider/payments/{organisation.pk}/").content.decode()
+    assert "Failed" in page and "The bank account is closed." in page
