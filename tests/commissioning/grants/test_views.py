@@ -125,3 +125,33 @@ def test_grant_officer_decides_and_the_applicant_sees_the_reasons(client_for):
     )
     application.award.refresh_from_db()
     assert application.award.agreement_accepted_name == "Jo Bloggs"
+
+
+def test_grant_officers_edit_rounds_and_the_framework_in_wagtail(client_for):
+    officer_client, officer = client_for(Role.GRANT_OFFICER)
+    RoundFactory(title="Autumn round")
+    listing = officer_client.get("/admin/snippets/grants/round/")
+    assert listing.status_code == 200
+    assert "Autumn round" in listing.content.decode()
+    assert officer_client.get("/admin/snippets/grants/applicationform/add/").status_code == 200
+    assert (
+        officer_client.get("/admin/snippets/assessments/frameworkversion/add/").status_code == 200
+    )
+    provider_client, _ = client_for(Role.PROVIDER_STAFF)
+    assert provider_client.get("/admin/snippets/grants/round/").status_code in (302, 403)
+
+
+def test_dashboard_shows_a_project_amber_when_a_report_is_late(client_for, award):
+    from datetime import timedelta
+
+    from commissioning.grants import services as grant_services
+
+    grant_services.agreement_accept(award=award, user=None, full_name="Jo", confirmed=True)
+    first = award.reports.order_by("due_on").first()
+    award.reports.filter(pk=first.pk).update(due_on=timezone.localdate() - timedelta(days=5))
+    officer_client, _ = client_for(Role.GRANT_OFFICER)
+    page = officer_client.get("/grants/manage/").content.decode()
+    assert "is 5 days overdue" in page
+    assert "govuk-tag--orange" in page
+    overdue = officer_client.get("/grants/manage/overdue/").content.decode()
+    assert award.application.title in overdue
