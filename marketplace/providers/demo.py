@@ -598,6 +598,11 @@ def seed(ctx: DemoContext) -> None:
         consortium=saved_consortium
     )
 
+    # Out-of-date records have already been flagged to their providers by the daily check.
+    Service.objects.filter(pk__in=[s.pk for s in services]).stale().update(
+        stale_flagged_at=timezone.now() - timedelta(days=2)
+    )
+
     users = ctx.made.get("provider_users", {})
     by_uuid = {o.oruk_id: o for o in organisations}
     memberships = []

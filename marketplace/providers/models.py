@@ -24,7 +24,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
-from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
+from wagtail.models import (
+    DraftStateMixin,
+    LockableMixin,
+    PreviewableMixin,
+    RevisionMixin,
+    WorkflowMixin,
+)
 
 from marketplace.accounts.models import CareGroup
 
@@ -298,7 +304,9 @@ class ServiceQuerySet(models.QuerySet):
         return self.filter(last_confirmed_at__lt=now - STALE_AFTER)
 
 
-class Service(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, ClusterableModel):
+class Service(
+    WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, PreviewableMixin, ClusterableModel
+):
     """One service an organisation offers (ORUK ``service``)."""
 
     oruk_id = models.UUIDField("Open Referral id", default=uuid.uuid4, unique=True, editable=False)
@@ -417,6 +425,9 @@ class Service(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, Clus
 
     def __str__(self) -> str:
         return f"{self.name} ({self.organisation})" if self.organisation_id else self.name
+
+    def get_preview_template(self, request, mode_name):
+        return "providers/preview/service.html"
 
     @property
     def last_checked(self):

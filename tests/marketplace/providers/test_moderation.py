@@ -152,3 +152,17 @@ def test_directory_reports_are_closed_to_people_without_directory_rights(client_
     user.groups.clear()
     user.user_permissions.add(*Permission.objects.filter(codename="access_admin"))
     assert client.get("/admin/directory_stale/").status_code in (302, 403)
+
+
+def test_preview_shows_the_waiting_change_as_the_public_would_see_it(rf):
+    service = ServiceFactory(name="Live name")
+    draft = record_draft(record=service)
+    draft.name = "Draft name"
+    service_submit(service=draft, user=MembershipFactory(organisation=service.organisation).user)
+    request = rf.get("/admin/")
+    request.user = moderator()
+    request.csp_nonce = "preview"
+    response = record_draft(record=Service.objects.get(pk=service.pk)).serve_preview(request, "")
+    page = response.render().content.decode()
+    assert "Draft name" in page and "£22.00 per hour" in page
+    assert "This is how the service will look once approved." in page
