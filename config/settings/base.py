@@ -267,6 +267,8 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         "elastic_transport": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
+        "celery": {"level": "WARNING"},
+        "kombu": {"level": "ERROR"},
         "wagtail": {"level": "WARNING"},
     },
 }

@@ -12,6 +12,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from cms.demo import DemoContext
@@ -62,6 +63,13 @@ class Command(BaseCommand):
             rng=random.Random(seed),
             password=DEMO_PASSWORD,
         )
+        # Demo data sends no e-mail (Wagtail's moderation notices, reminders).
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            self._seed(ctx)
+        self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self._print_logins(User)
+
+    def _seed(self, ctx: DemoContext) -> None:
         for module_name in SEEDERS:
             try:
                 module = importlib.import_module(module_name)
@@ -73,8 +81,6 @@ class Command(BaseCommand):
             with transaction.atomic():
                 module.seed(ctx)
             self.stdout.write(f"  {module_name:<34} {time.perf_counter() - started:6.1f} s")
-        self.stdout.write(self.style.SUCCESS("Demo data loaded."))
-        self._print_logins(User)
 
     def _print_logins(self, user_model):
         self.stdout.write("")
