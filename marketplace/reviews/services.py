@@ -22,8 +22,12 @@ moderator withheld it (then the person may write again).
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, Sum
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.accounts.audit import audit_record
@@ -161,6 +165,26 @@ def review_submit(
 # --- Moderating --------------------------------------------------------------
 
 
+def _provider_notify(review: Review) -> None:
+    """Email the provider's staff, after commit, that a review is waiting for their reply."""
+    recipients = list(
+        Membership.objects.filter(organisation=review.organisation)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if not recipients:
+        return
+    body = render_to_string(
+        "reviews/email/awaiting_reply.txt",
+        {
+            "review": review,
+            "reviews_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("reviews:provider"),
+        },
+    )
+    subject = f"A new review of {review.organisation.name} is waiting for your reply"
+    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients))
+
+
 @transaction.atomic
 def review_approve(
     *,
@@ -175,8 +199,9 @@ def review_approve(
     Guarantees: only a moderator; only a review waiting for moderation; the
     public title and text are the original with nothing but short passages
     replaced by "[... removed]" markers (ReviewError otherwise). The original
-    is kept unchanged. The review is published automatically when
-    ``reply_due_at`` passes (``reviews_publish_due``).
+    is kept unchanged. The provider's staff are emailed after commit. The
+    review is published automatically when ``reply_due_at`` passes
+    (``reviews_publish_due``).
     """
     _require_moderator(moderator)
     review = _locked(review)
@@ -199,6 +224,7 @@ def review_approve(
     review.moderated_by = moderator
     review.reply_due_at = now + REPLY_WINDOW
     review.save()
+    _provider_notify(review)
     audit_record(
         actor=moderator,
         action=AuditAction.CHANGED,

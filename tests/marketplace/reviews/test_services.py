@@ -382,3 +382,18 @@ def test_one_five_star_review_does_not_top_a_provider_with_many_good_ones():
     assert summaries[one_review.pk].smoothed < 4.5
     assert summaries[unrated.pk].count == 0 and summaries[unrated.pk].smoothed is None
     assert dict(summaries[many_reviews.pk].dimensions)["Value for money"] == 4
+
+
+def test_provider_staff_are_emailed_when_a_review_waits_for_their_reply(
+    moderator, mailoutbox, django_capture_on_commit_callbacks
+):
+    review = ReviewFactory(body="Good carers.")
+    staff = MembershipFactory(organisation=review.organisation).user
+    with django_capture_on_commit_callbacks(execute=True):
+        review_approve(
+            review=review, moderator=moderator, public_title=review.title, public_body=review.body
+        )
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == [staff.email]
+    assert "/provider/reviews/" in mailoutbox[0].body
+    assert review.organisation.name in mailoutbox[0].subject

@@ -344,3 +344,13 @@ def test_provider_profile_page_shows_the_reviews_section():
 def test_moderators_find_the_queue_in_the_wagtail_menu(client_for):
     client, _ = client_for(Role.CMS_EDITOR)
     assert "/reviews/moderate/" in client.get("/admin/").content.decode()
+
+
+def test_moderators_must_complete_two_factor_sign_in_first():
+    from tests.factories import user_with_role
+
+    moderator = user_with_role(Role.CMS_EDITOR)
+    client = Client()
+    client.force_login(moderator, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get("/reviews/moderate/")
+    assert response.status_code == 302 and "/account/two-factor/" in response["Location"]
