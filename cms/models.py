@@ -8,6 +8,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from .blocks import ContentStreamBlock, GlossaryTermBlock
+from .directory_pages import AreaLandingPage, CategoryLandingPage  # noqa: F401 - Wagtail page models
 
 
 class HomePage(Page):
@@ -18,7 +19,13 @@ class HomePage(Page):
 
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["cms.InformationIndexPage", "cms.GlossaryPage", "cms.InformationPage"]
+    subpage_types = [
+        "cms.InformationIndexPage",
+        "cms.GlossaryPage",
+        "cms.InformationPage",
+        "cms.CategoryLandingPage",
+        "cms.AreaLandingPage",
+    ]
     max_count = 1
 
     def get_context(self, request, *args, **kwargs):
@@ -36,7 +43,13 @@ class InformationIndexPage(Page):
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
     parent_page_types = ["cms.HomePage", "cms.InformationIndexPage"]
-    subpage_types = ["cms.InformationPage", "cms.InformationIndexPage", "cms.GlossaryPage"]
+    subpage_types = [
+        "cms.InformationPage",
+        "cms.InformationIndexPage",
+        "cms.GlossaryPage",
+        "cms.CategoryLandingPage",
+        "cms.AreaLandingPage",
+    ]
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

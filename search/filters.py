@@ -105,7 +105,6 @@ class SearchForm(forms.Form):
 class ServiceSearchFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="Search",
-        max_length=200,
         help_text="For example, help getting up in the morning, lunch club or a provider’s name.",
     )
     category = django_filters.ChoiceFilter(

@@ -196,3 +196,18 @@ def search_log_record(*, cleaned: dict, result_count: int, backend: str) -> Sear
         result_count=result_count,
         backend=backend,
     )
+
+
+def services_index_catch_up(*, within_seconds: int) -> int:
+    """Re-index services confirmed (details or vacancies) in the last ``within_seconds``.
+
+    Provider confirmations skip model signals, so this sweep is what makes them
+    searchable within a minute. Returns how many documents were written.
+    """
+    from datetime import timedelta
+
+    from marketplace.providers.models import Service
+
+    since = timezone.now() - timedelta(seconds=within_seconds)
+    ids = list(Service.objects.filter(last_confirmed_at__gte=since).values_list("pk", flat=True))
+    return services_index_update(service_ids=ids) if ids else 0

@@ -2,6 +2,12 @@
 
 from celery import shared_task
 
+from config.celery import app
+
+# Confirmations and vacancy updates are written with queryset.update() (no signals),
+# so a beat task sweeps recently confirmed services: searchable within a minute.
+CATCH_UP_SECONDS = 60
+
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
 def services_reindex(service_ids: list[int]) -> int:
@@ -15,3 +21,19 @@ def organisation_reindex(organisation_id: int) -> int:
     from .services import organisation_index_update
 
     return organisation_index_update(organisation_id=organisation_id)
+
+
+@shared_task
+def services_reindex_recently_confirmed() -> int:
+    from .services import services_index_catch_up
+
+    return services_index_catch_up(within_seconds=CATCH_UP_SECONDS * 3)
+
+
+@app.on_after_finalize.connect
+def _schedule(sender, **kwargs):
+    sender.add_periodic_task(
+        CATCH_UP_SECONDS,
+        services_reindex_recently_confirmed.s(),
+        name="search: recently confirmed services",
+    )

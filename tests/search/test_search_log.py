@@ -1,0 +1,42 @@
+"""Every search is logged for the council, without personal data."""
+
+import pytest
+
+from search.models import SearchLog
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_search_is_logged_with_the_postcode_district_only(indexed, search_backend, client):
+    client.get("/find/", {"q": "Help getting up in the MORNING", "postcode": "n3 2sb", "card": "1"})
+
+    log = SearchLog.objects.get()
+    assert log.query == "help getting up in the morning"
+    assert log.postcode_district == "N3"
+    assert log.result_count == 2
+    assert log.backend == search_backend
+    assert log.filters == {"card": True, "sort": "relevance"}
+    stored = " ".join(str(value) for value in SearchLog.objects.values().get().values())
+    assert "2SB" not in stored.upper()
+
+
+def test_a_search_that_finds_nothing_is_recorded_as_unmet_demand(indexed, search_backend, client):
+    client.get("/find/", {"q": "transport", "postcode": "EN5 1AB"})
+
+    log = SearchLog.objects.get()
+    assert log.result_count == 0
+    assert log.found_nothing
+    assert (log.query, log.postcode_district) == ("transport", "EN5")
+
+
+def test_a_long_query_is_cut_to_one_hundred_characters(indexed, search_backend, client):
+    client.get("/find/", {"q": "care " * 60})
+
+    assert len(SearchLog.objects.get().query) <= 100
+
+
+def test_an_invalid_search_and_an_empty_visit_are_not_logged(indexed, search_backend, client):
+    client.get("/find/")
+    client.get("/find/", {"postcode": "not a postcode"})
+
+    assert not SearchLog.objects.exists()
