@@ -225,8 +225,7 @@ def moderate_review(request, pk: int):
                 "when they reply, or in 7 days.",
             )
             return redirect("reviews:moderate")
-    if request.method == "GET":
-        _audit_original_viewed(request, review)
+    _audit_original_viewed(request, review)  # the page shows the original text
     return render(request, "reviews/moderate_review.html", {"review": review, "form": form})
 
 
@@ -287,8 +286,7 @@ def resolve_report(request, pk: int):
                 else "The review stays published.",
             )
             return redirect("reviews:moderate")
-    if request.method == "GET":
-        _audit_original_viewed(request, report.review)
+    _audit_original_viewed(request, report.review)  # the page shows the original text
     return render(request, "reviews/resolve_report.html", {"report": report, "form": form})
 
 
