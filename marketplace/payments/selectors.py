@@ -141,7 +141,7 @@ def _review_filter() -> Q:
 
 
 def merchants_to_review(
-    *, limit: int = 200, index: MerchantIndex | None = None
+    *, limit: int = 40, index: MerchantIndex | None = None
 ) -> list[MerchantGroup]:
     """Card merchants an officer should check: unmatched, category only, or matched with low confidence.
 
