@@ -11,6 +11,9 @@ urlpatterns = [
     path("assessments/<int:pk>/submit/", views.submit, name="submit"),
     path("assessments/<int:pk>/<slug:slug>/", views.section, name="section"),
     path("assessments/<int:pk>/<slug:slug>/evidence/", views.evidence_add, name="evidence-add"),
+    path(
+        "assessments/evidence/<int:pk>/download/", views.evidence_download, name="evidence-download"
+    ),
     path("assessments/evidence/<int:pk>/remove/", views.evidence_remove, name="evidence-remove"),
     path("assessments/review/", views.review_queue, name="review-queue"),
     path("assessments/review/<int:pk>/", views.review, name="review"),

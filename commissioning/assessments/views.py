@@ -7,7 +7,7 @@ and agree or return them. Another organisation's assessment id answers 404.
 """
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -198,6 +198,21 @@ def evidence_add(request, pk, slug):
             for problem in errors:
                 messages.error(request, problem)
     return redirect("assessments:section", pk=pk, slug=slug)
+
+
+@role_required(Role.PROVIDER_STAFF, Role.GRANT_OFFICER)
+def evidence_download(request, pk):
+    """Evidence is private: the provider's staff, and council reviewers once submitted."""
+    evidence = get_object_or_404(EvidenceFile.objects.select_related("assessment"), pk=pk)
+    is_member = evidence.assessment.organisation.memberships.filter(user=request.user).exists()
+    reviewer = request.user.has_role(Role.GRANT_OFFICER) and (
+        evidence.assessment.status != AssessmentStatus.IN_PROGRESS
+    )
+    if not (is_member or reviewer):
+        raise Http404
+    return FileResponse(
+        evidence.file.open("rb"), as_attachment=True, filename=evidence.file.name.rsplit("/", 1)[-1]
+    )
 
 
 @require_POST

@@ -20,6 +20,11 @@ urlpatterns = [
         name="attachment-add",
     ),
     path("grants/attachments/<int:pk>/remove/", views.attachment_remove, name="attachment-remove"),
+    path(
+        "grants/attachments/<int:pk>/download/",
+        views.attachment_download,
+        name="attachment-download",
+    ),
     path("grants/awards/<int:pk>/", views.award_detail, name="award-detail"),
     path("grants/reports/<int:pk>/", views.report_edit, name="report-edit"),
     path("grants/reviews/", views.review_list, name="review-list"),

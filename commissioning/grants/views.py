@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -205,6 +205,21 @@ def attachment_remove(request, pk):
     else:
         messages.success(request, "The document has been removed.")
     return redirect("grants:application-edit", pk=attachment.application_id)
+
+
+@role_required(Role.PROVIDER_STAFF, Role.GRANT_OFFICER)
+def attachment_download(request, pk):
+    """Documents are private: the applicant's staff and grant officers only, never a
+    public media address."""
+    attachment = get_object_or_404(Attachment.objects.select_related("application"), pk=pk)
+    is_member = attachment.application.organisation.memberships.filter(user=request.user).exists()
+    if not (is_member or request.user.has_role(Role.GRANT_OFFICER)):
+        raise Http404
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.file.name.rsplit("/", 1)[-1],
+    )
 
 
 def _own_award(request, pk) -> Award:

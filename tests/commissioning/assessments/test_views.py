@@ -72,3 +72,30 @@ def test_directory_profile_include_shows_status_and_date(client):
     )
     assert "Submitted for review" in html
     assert str(assessment.started_at.year) in html
+
+
+def test_evidence_downloads_only_for_the_provider_and_reviewers_after_submission(
+    client, client_for
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from commissioning.assessments.services import evidence_add
+
+    assessment = AssessmentFactory()
+    evidence = evidence_add(
+        assessment=assessment,
+        section=Section.SERVICES,
+        title="Menu",
+        file=SimpleUploadedFile("menu.pdf", b"%PDF-1.4 menu"),
+        user=None,
+    )
+    url = f"/assessments/evidence/{evidence.pk}/download/"
+    sign_in(client, MembershipFactory(organisation=assessment.organisation).user)
+    assert b"".join(client.get(url).streaming_content) == b"%PDF-1.4 menu"
+    other_client, _ = client_for(Role.PROVIDER_STAFF)
+    assert other_client.get(url).status_code == 404
+    reviewer_client, _ = client_for(Role.GRANT_OFFICER)
+    assert reviewer_client.get(url).status_code == 404
+    assessment.status = AssessmentStatus.SUBMITTED
+    assessment.save()
+    assert reviewer_client.get(url).status_code == 200

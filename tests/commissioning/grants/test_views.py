@@ -155,3 +155,17 @@ def test_dashboard_shows_a_project_amber_when_a_report_is_late(client_for, award
     assert "govuk-tag--orange" in page
     overdue = officer_client.get("/grants/manage/overdue/").content.decode()
     assert award.application.title in overdue
+
+
+def test_attachments_download_only_for_the_applicant_and_grant_officers(client, client_for, pdf):
+    from commissioning.grants.services import attachment_add
+
+    application = ApplicationFactory()
+    attachment = attachment_add(application=application, title="Budget", file=pdf, user=None)
+    url = f"/grants/attachments/{attachment.pk}/download/"
+    provider_client(client, application)
+    assert b"".join(client.get(url).streaming_content) == b"%PDF-1.4 test"
+    other_client, _ = client_for(Role.PROVIDER_STAFF)
+    assert other_client.get(url).status_code == 404
+    officer_client, _ = client_for(Role.GRANT_OFFICER)
+    assert officer_client.get(url).status_code == 200
