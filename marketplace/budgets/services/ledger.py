@@ -165,27 +165,62 @@ def ledger_post_many(
             return []
         account_ids = sorted({account.pk for item in todo for account, _ in item.lines})
         list(Account.objects.select_for_update().filter(pk__in=account_ids).order_by("pk"))
-        entries = [
-            JournalEntry(
-                budget_id=item.lines[0][0].budget_id,
+        # Append-only rows written in bulk (COPY on PostgreSQL); ids reserved first
+        # so postings can point at their entries.
+        from django.utils import timezone
+
+        from .bulk import add_to_balances, insert_rows, reserve_ids
+
+        entry_ids = reserve_ids(JournalEntry._meta.db_table, len(todo))
+        posted_at = timezone.now()
+        entry_rows, posting_rows = [], []
+        deltas: dict[int, int] = defaultdict(int)
+        for item, entry_id in zip(todo, entry_ids, strict=True):
+            budget_id = item.lines[0][0].budget_id
+            entry_rows.append(
+                (
+                    entry_id,
+                    budget_id,
+                    item.kind,
+                    item.source_type,
+                    str(item.source_id),
+                    item.memo[:300],
+                    item.occurred_on,
+                    posted_at,
+                )
+            )
+            item.entry = JournalEntry(
+                pk=entry_id,
+                budget_id=budget_id,
                 kind=item.kind,
                 source_type=item.source_type,
                 source_id=str(item.source_id),
                 memo=item.memo[:300],
                 occurred_on=item.occurred_on,
+                posted_at=posted_at,
             )
-            for item in todo
-        ]
-        JournalEntry.objects.bulk_create(entries, batch_size=batch_size)
-        postings = []
-        for item, entry in zip(todo, entries, strict=True):
-            item.entry = entry
-            postings.extend(
-                Posting(entry_id=entry.pk, account_id=account.pk, amount_pence=pence)
-                for account, pence in item.lines
-            )
-        Posting.objects.bulk_create(postings, batch_size=batch_size * 2)
-        _move_cached_balances(line for item in todo for line in item.lines)
+            item.entry._state.adding = False
+            for account, pence in item.lines:
+                posting_rows.append((entry_id, account.pk, pence))
+                deltas[account.pk] += pence
+        insert_rows(
+            JournalEntry._meta.db_table,
+            [
+                "id",
+                "budget_id",
+                "kind",
+                "source_type",
+                "source_id",
+                "memo",
+                "occurred_on",
+                "posted_at",
+            ],
+            entry_rows,
+        )
+        insert_rows(
+            Posting._meta.db_table, ["entry_id", "account_id", "amount_pence"], posting_rows
+        )
+        add_to_balances(deltas)
     return todo
 
 

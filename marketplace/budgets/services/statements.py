@@ -245,25 +245,52 @@ def _write(lines: list[_Line], record: StatementImport) -> None:
         )
     posted = ledger_post_many(planned=planned)
     entry_by_key = {item.source_id: item.entry for item in posted}
-    CardTransaction.objects.bulk_create(
+    from django.utils import timezone
+
+    from .bulk import insert_rows
+
+    now = timezone.now()
+    insert_rows(
+        CardTransaction._meta.db_table,
         [
-            CardTransaction(
-                source=CardTransactionSource.STATEMENT,
-                reference=line.key,
-                budget=line.card.budget,
-                card=line.card,
-                type=CardTransactionType.CAPTURE if line.pence > 0 else CardTransactionType.REFUND,
-                amount_pence=line.pence,
-                merchant_name=line.merchant_name,
-                merchant_category_code=line.mcc,
-                merchant_postcode=line.merchant_postcode,
-                occurred_on=line.occurred_on,
-                entry=entry_by_key[line.key],
-                statement_import=record,
+            "source",
+            "reference",
+            "budget_id",
+            "card_id",
+            "stripe_authorization_id",
+            "type",
+            "amount_pence",
+            "merchant_name",
+            "merchant_category_code",
+            "merchant_postcode",
+            "merchant_id",
+            "occurred_on",
+            "held",
+            "entry_id",
+            "statement_import_id",
+            "created_at",
+        ],
+        [
+            (
+                CardTransactionSource.STATEMENT,
+                line.key,
+                line.card.budget_id,
+                line.card.pk,
+                "",
+                CardTransactionType.CAPTURE if line.pence > 0 else CardTransactionType.REFUND,
+                line.pence,
+                line.merchant_name,
+                line.mcc,
+                line.merchant_postcode,
+                "",
+                line.occurred_on,
+                False,
+                entry_by_key[line.key].pk,
+                record.pk,
+                now,
             )
             for line in lines
         ],
-        batch_size=2000,
     )
     purchases = _purchases(lines)
     Purchase.objects.bulk_create(purchases, batch_size=2000)
