@@ -166,3 +166,18 @@ def test_preview_shows_the_waiting_change_as_the_public_would_see_it(rf):
     page = response.render().content.decode()
     assert "Draft name" in page and "£22.00 per hour" in page
     assert "This is how the service will look once approved." in page
+
+
+def test_scheduled_publishing_task_is_on_the_beat_schedule(settings):
+    from marketplace.providers.tasks import publish_scheduled
+
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"providers.publish_scheduled", "providers.flag_stale_records"} <= tasks
+    service = ServiceFactory()
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    Service.objects.filter(pk=service.pk).update(expire_at=timezone.now() - timedelta(minutes=1))
+    publish_scheduled.delay()
+    assert not Service.objects.published().filter(pk=service.pk).exists()
