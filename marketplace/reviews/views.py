@@ -38,7 +38,8 @@ MODERATORS = (Role.CMS_EDITOR, Role.ADMINISTRATOR)
 
 
 def _organisation_or_404(slug: str) -> Organisation:
-    return get_object_or_404(Organisation, slug=slug)
+    """A provider the public can see (the same rule as its profile page)."""
+    return get_object_or_404(Organisation.objects.published(), slug=slug)
 
 
 def _cannot_review(request, organisation, reasons: list[str]):

@@ -354,3 +354,11 @@ def test_moderators_must_complete_two_factor_sign_in_first():
     client.force_login(moderator, backend="django.contrib.auth.backends.ModelBackend")
     response = client.get("/reviews/moderate/")
     assert response.status_code == 302 and "/account/two-factor/" in response["Location"]
+
+
+def test_pages_for_a_provider_the_public_cannot_see_are_not_found():
+    client, holder, organisation = holder_client()
+    organisation.status = "closed"
+    organisation.save()
+    assert client.get(f"/providers/{organisation.slug}/review/").status_code == 404
+    assert Client().get(f"/providers/{organisation.slug}/reviews/").status_code == 404
