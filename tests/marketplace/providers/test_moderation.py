@@ -181,3 +181,42 @@ def test_scheduled_publishing_task_is_on_the_beat_schedule(settings):
     Service.objects.filter(pk=service.pk).update(expire_at=timezone.now() - timedelta(minutes=1))
     publish_scheduled.delay()
     assert not Service.objects.published().filter(pk=service.pk).exists()
+
+
+def test_a_directory_editor_submits_a_change_in_the_admin_and_a_moderator_approves_it(client_for):
+    from wagtail.test.utils.form_data import inline_formset, nested_form_data
+
+    client, editor = client_for(Role.CMS_EDITOR)
+    editor.groups.set([Group.objects.get(name="Directory editors")])
+    service = ServiceFactory(name="Hendon Day Centre", children=False)
+    data = nested_form_data(
+        {
+            "organisation": service.organisation_id,
+            "name": "Hendon Day Centre and Garden",
+            "category": "day_opportunities",
+            "description": "Gardening, art and lunch.",
+            "status": "active",
+            "accepts_invoice": "on",
+            "last_confirmed_at": "2026-01-01 10:00",
+            "care_groups": inline_formset([{"care_group": "older_people"}]),
+            "cost_options": inline_formset(
+                [{"amount_pence": "5500", "unit": "session", "option": "", "charging_basis": ""}]
+            ),
+            "areas": inline_formset([{"postcode_district": "NW4"}]),
+            "locations": inline_formset([]),
+            "schedules": inline_formset([]),
+            "languages": inline_formset([]),
+            "accessibility": inline_formset([]),
+        }
+    )
+    data["action-submit"] = "Submit to Directory moderation"
+    response = client.post(f"/admin/snippets/providers/service/edit/{service.pk}/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    service.refresh_from_db()
+    assert service.name == "Hendon Day Centre"
+    assert record_moderation_status(record=service)["state"] == "waiting"
+
+    act(service, moderator(), "approve")
+    service.refresh_from_db()
+    assert service.name == "Hendon Day Centre and Garden"
+    assert service.cost_options.get().amount_pence == 5500

@@ -304,3 +304,22 @@ def test_the_only_owner_cannot_be_removed(provider):
     membership = owner.provider_memberships.get()
     client.post(f"/provider/organisations/{organisation.pk}/team/{membership.pk}/remove/")
     assert Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_every_portal_page_opens_for_the_owner(provider):
+    client, owner, organisation = provider
+    service = ServiceFactory(organisation=organisation, name="Morning visits")
+    pages = {
+        "/provider/": "Your organisations",
+        "/provider/organisations/new/": "Add your organisation",
+        "/provider/claim/": "Find your organisation",
+        f"/provider/organisations/{organisation.pk}/": "Morning visits",
+        f"/provider/organisations/{organisation.pk}/edit/": f"Change {organisation.name}",
+        f"/provider/organisations/{organisation.pk}/services/new/": "Add a service",
+        f"/provider/organisations/{organisation.pk}/services/{service.pk}/vacancies/": "Places free now",
+        f"/provider/organisations/{organisation.pk}/team/": "Invite someone",
+    }
+    for url, text in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert text in response.content.decode(), url
