@@ -243,6 +243,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     # Reviews whose provider reply window (7 days) has ended are published.
     "reviews-publish-due": {"task": "reviews.publish_due_reviews", "schedule": 15 * 60},
+    # Smoothed ratings drift as the borough mean moves; recompute them all nightly.
+    "reviews-refresh-ratings": {"task": "reviews.refresh_ratings", "schedule": 24 * 60 * 60},
     # Directory: scheduled go-live/expiry, and records unconfirmed for six months.
     "providers-publish-scheduled": {"task": "providers.publish_scheduled", "schedule": 5 * 60},
     "providers-flag-stale-records": {

@@ -397,3 +397,17 @@ def test_provider_staff_are_emailed_when_a_review_waits_for_their_reply(
     assert mailoutbox[0].to == [staff.email]
     assert "/provider/reviews/" in mailoutbox[0].body
     assert review.organisation.name in mailoutbox[0].subject
+
+
+def test_nightly_refresh_recomputes_ratings_against_the_new_borough_mean():
+    from marketplace.reviews.tasks import refresh_ratings
+
+    early, later = OrganisationFactory(), OrganisationFactory()
+    publish_reviews(early, [5, 5])
+    publish_reviews(later, [1, 1, 1, 1, 1, 1])
+    # The early provider's score was set when the borough mean was 5.
+    assert rating_summary(organisation=early).smoothed == 5
+    assert refresh_ratings.delay().get() == 2
+    refreshed = rating_summary(organisation=early)
+    assert refreshed.count == 2 and refreshed.mean == 5
+    assert refreshed.smoothed < 3  # pulled towards the new borough mean of 2
