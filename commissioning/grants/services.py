@@ -13,10 +13,11 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from marketplace.accounts.models import User
-from marketplace.accounts.roles import Role
+from marketplace.accounts.roles import ROLE_GROUPS, Role
 from marketplace.providers.models import Membership, Organisation
 
 from .models import (
+    OPEN_APPLICATION_STATUSES,
     Application,
     ApplicationStatus,
     Attachment,
@@ -53,6 +54,14 @@ def _member_emails(organisation: Organisation) -> list[str]:
     )
 
 
+def _officer_emails() -> list[str]:
+    return list(
+        User.objects.filter(groups__name__in=ROLE_GROUPS[Role.GRANT_OFFICER], is_active=True)
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+
 def _send(messages: list[tuple[str, str, list[str]]]) -> None:
     """Queue e-mails to go once the transaction commits."""
     batch = [(s, b, settings.DEFAULT_FROM_EMAIL, to) for s, b, to in messages if to]
@@ -75,19 +84,13 @@ def eligibility_problems(*, round: Round, organisation: Organisation, exclude_pk
     if getattr(organisation, "status", "active") != "active":
         problems.append(f"{organisation.name} must be an active provider to apply.")
     others = Application.objects.filter(
-        round=round, organisation=organisation, status__in=_open_statuses()
+        round=round, organisation=organisation, status__in=OPEN_APPLICATION_STATUSES
     )
     if exclude_pk:
         others = others.exclude(pk=exclude_pk)
     if others.exists():
         problems.append(f"{organisation.name} already has an application in this round.")
     return problems
-
-
-def _open_statuses():
-    from .models import OPEN_APPLICATION_STATUSES
-
-    return OPEN_APPLICATION_STATUSES
 
 
 @transaction.atomic
@@ -229,13 +232,7 @@ def application_submit(*, application: Application, user: User) -> Application:
     application.status = ApplicationStatus.SUBMITTED
     application.submitted_at = timezone.now()
     application.save()
-    from marketplace.accounts.roles import ROLE_GROUPS
-
-    officers = list(
-        User.objects.filter(groups__name__in=ROLE_GROUPS[Role.GRANT_OFFICER], is_active=True)
-        .values_list("email", flat=True)
-        .distinct()
-    )
+    officers = _officer_emails()
     _send(
         [
             (
@@ -341,7 +338,8 @@ def application_determine(
     """Approve, decline or ask for more information, with reasons the applicant sees.
 
     Approval creates the award, its payment schedule and its monitoring reports,
-    and refuses an award that would take the round over budget. The applicant's
+    and refuses an award that would take the round over budget. An officer who
+    declared a conflict on the application cannot decide it. The applicant's
     staff are e-mailed the decision after commit.
     """
     application = (
@@ -351,6 +349,8 @@ def application_determine(
         raise GrantError("Only a submitted application can be decided.")
     if not reasons.strip():
         raise GrantError("Give the reasons for the decision.")
+    if application.assignments.filter(reviewer=decided_by, conflict_declared=True).exists():
+        raise GrantError("You declared a conflict of interest, so another officer must decide.")
     if outcome == Outcome.APPROVE:
         _award_create(
             application=application,
@@ -574,13 +574,7 @@ def grant_reminders_send(*, today: date | None = None) -> dict[str, int]:
         award__agreement_accepted_at__isnull=False,
         due_on__lte=today + timedelta(days=REMIND_BEFORE_DAYS),
     ).select_related("award__application__organisation")
-    from marketplace.accounts.roles import ROLE_GROUPS
-
-    officers = list(
-        User.objects.filter(groups__name__in=ROLE_GROUPS[Role.GRANT_OFFICER], is_active=True)
-        .values_list("email", flat=True)
-        .distinct()
-    )
+    officers = _officer_emails()
     for report in due:
         if report.due_on >= today:
             kind = ReminderKind.BEFORE

@@ -291,3 +291,14 @@ def test_reminders_go_before_and_after_due_dates_once_each(award):
     sent = services.grant_reminders_send(today=first.due_on + timedelta(days=2))
     assert sent["after"] == 1
     assert mail.outbox[-1].subject.startswith("Overdue")
+
+
+def test_an_officer_with_a_conflict_cannot_decide(submitted, officer):
+    assignment = services.reviewer_assign(
+        application=submitted, reviewer=officer, assigned_by=officer
+    )
+    services.conflict_declare(assignment=assignment, reason="My sister runs it.")
+    with pytest.raises(services.GrantError, match="another officer must decide"):
+        services.application_determine(
+            application=submitted, outcome=Outcome.DECLINE, reasons="No", decided_by=officer
+        )
