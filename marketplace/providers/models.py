@@ -132,6 +132,10 @@ class Organisation(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin,
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
+        """The public profile (the search app's page)."""
+        return reverse("search:profile", args=[self.slug])
+
+    def get_portal_url(self) -> str:
         return reverse("providers:portal_organisation", args=[self.pk])
 
 
@@ -425,6 +429,10 @@ class Service(
 
     def __str__(self) -> str:
         return f"{self.name} ({self.organisation})" if self.organisation_id else self.name
+
+    def get_absolute_url(self) -> str:
+        """This service's section of its provider's public profile."""
+        return f"{self.organisation.get_absolute_url()}#service-{self.pk}"
 
     def get_preview_template(self, request, mode_name):
         return "providers/preview/service.html"

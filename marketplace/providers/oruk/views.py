@@ -175,8 +175,8 @@ def index(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {
             "version": "3.0",
-            "profile": "https://openreferraluk.org/profile/HSDS-UK-3.0",
-            "profile_name": "HSDS-UK-3.0",
+            "profile": "HSDS-UK-3.0",
+            "profile_url": "https://openreferraluk.org/",
             "openapi_url": request.build_absolute_uri(reverse("providers:oruk:openapi")),
         }
     )

@@ -101,7 +101,7 @@ def directory():
 def test_index_names_the_profile_and_openapi(client):
     data = client.get("/api/oruk/").json()
     assert data["version"] == "3.0"
-    assert data["profile_name"] == "HSDS-UK-3.0"
+    assert data["profile"] == "HSDS-UK-3.0"
     openapi = client.get(data["openapi_url"].replace("http://testserver", ""))
     assert openapi.status_code == 200
     assert "/services" in openapi.json()["paths"]
