@@ -272,3 +272,22 @@ def test_list_pages_cost_a_fixed_number_of_queries(client, directory):
 
 def test_only_get_is_allowed(client):
     assert client.post("/api/oruk/services").status_code == 405
+
+
+def test_ratings_travel_as_an_extension_field(client, directory):
+    from decimal import Decimal
+
+    from marketplace.reviews.models import OrganisationRating
+
+    lunch = directory["lunch"]
+    OrganisationRating.objects.create(
+        organisation=lunch.organisation,
+        review_count=4,
+        rating_total=18,
+        smoothed_rating=Decimal("3.944"),
+    )
+    data = client.get(f"/api/oruk/services/{lunch.oruk_id}").json()
+    validate(data, "service")
+    assert data["x_scc_rating"] == {"count": 4, "average": 4.5, "smoothed": 3.944, "out_of": 5}
+    unrated = client.get(f"/api/oruk/services/{directory['care'].oruk_id}").json()
+    assert unrated["x_scc_rating"]["count"] == 0 and unrated["x_scc_rating"]["average"] is None
