@@ -244,7 +244,6 @@ def _closed_loop(name: str, call, *, count: int, concurrency: int, duration: flo
     """Run ``call(index)`` from ``concurrency`` threads for ``duration`` seconds."""
     samples: list[float] = []
     lock = threading.Lock()
-    deadline = time.perf_counter() + duration
     counter = iter(range(10**9))
 
     def worker():
@@ -259,6 +258,7 @@ def _closed_loop(name: str, call, *, count: int, concurrency: int, duration: flo
     for index in range(min(count, 10)):
         call(index)
     started = time.perf_counter()
+    deadline = started + duration
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     for thread in threads:
         thread.start()
