@@ -61,8 +61,10 @@ def _task_list(assessment: Assessment) -> list[dict]:
     return rows
 
 
-@role_required(Role.PROVIDER_STAFF)
+@role_required(Role.PROVIDER_STAFF, Role.GRANT_OFFICER)
 def home(request):
+    if not request.user.has_role(Role.PROVIDER_STAFF):
+        return redirect("assessments:review-queue")
     organisations = selectors.organisations_for_user(user=request.user)
     assessments = (
         Assessment.objects.filter(organisation__in=organisations)

@@ -43,8 +43,10 @@ def _errors(error) -> list[str]:
 # Provider staff
 
 
-@role_required(Role.PROVIDER_STAFF)
+@role_required(Role.PROVIDER_STAFF, Role.GRANT_OFFICER)
 def home(request):
+    if not request.user.has_role(Role.PROVIDER_STAFF):
+        return redirect("grants:dashboard")
     return render(
         request,
         "grants/home.html",

@@ -169,3 +169,11 @@ def test_attachments_download_only_for_the_applicant_and_grant_officers(client, 
     assert other_client.get(url).status_code == 404
     officer_client, _ = client_for(Role.GRANT_OFFICER)
     assert officer_client.get(url).status_code == 200
+
+
+def test_grant_officers_arriving_at_the_fund_go_to_their_dashboard(client_for):
+    officer_client, _ = client_for(Role.GRANT_OFFICER)
+    assert officer_client.get("/grants/").url == "/grants/manage/"
+    assert officer_client.get("/assessments/").url == "/assessments/review/"
+    budget_holder_client, _ = client_for(Role.BUDGET_HOLDER)
+    assert budget_holder_client.get("/grants/").status_code == 403
