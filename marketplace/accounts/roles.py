@@ -19,13 +19,14 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", "Administrator"
 
 
-# Group name for each role that is granted through a group. "Editors" and
-# "Moderators" are the groups Wagtail creates; content editors belong to either.
+# Group names for each role that is granted through a group. "Editors" and
+# "Moderators" are the groups Wagtail creates; "Directory editors" edit provider
+# records. Content editors belong to any of them.
 ROLE_GROUPS: dict[Role, tuple[str, ...]] = {
     Role.COMMISSIONER: ("Commissioners",),
     Role.GRANT_OFFICER: ("Grant officers",),
     Role.MONITORING_OFFICER: ("Monitoring officers",),
-    Role.CMS_EDITOR: ("Editors", "Moderators"),
+    Role.CMS_EDITOR: ("Editors", "Moderators", "Directory editors"),
 }
 
 # Council staff roles see other people's data or publish content: each must

@@ -153,3 +153,13 @@ def test_production_starts_with_its_secrets_and_sends_security_headers():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["31536000", "True", "True"]
+
+
+def test_directory_editors_are_council_staff_and_need_a_second_factor():
+    user = UserFactory()
+    user.groups.add(Group.objects.get(name="Directory editors"))
+    assert Role.CMS_EDITOR in user.roles
+    client = Client()
+    _sign_in(client, user.email)
+    response = client.get(reverse("accounts:home"))
+    assert response["Location"].startswith(reverse("accounts:two-factor-setup"))
