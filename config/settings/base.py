@@ -251,6 +251,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "providers.flag_stale_records",
         "schedule": 24 * 60 * 60,
     },
+    # Innovation Fund reports due or overdue, and yearly reassessment reminders.
+    "grants-send-reminders": {"task": "grants.send_grant_reminders", "schedule": 24 * 60 * 60},
+    "assessments-send-reminders": {
+        "task": "assessments.send_reassessment_reminders",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 # Stripe: every call goes through marketplace/payments/stripe_api.py. STRIPE_API_BASE
