@@ -1,13 +1,18 @@
 """Demand figures kept current as purchases arrive, and the council's reference data beside them.
 
-Why two tables for the rollup: spend and purchase counts add up across cells,
-but "distinct budget holders" does not (one person buying home care and
-transport is one person, not two). ``DemandRollup`` holds one row per fine
-cell with its sums; ``DemandRollupMember`` holds who is in each cell and how
-many of the cell's purchases are theirs. Distinct people for any combination
-of cells is then an exact ``COUNT(DISTINCT budget_holder_id)`` over the
-members of the chosen cells, and both tables change by one row per purchase,
-so the figures stay incremental and exact (no HyperLogLog estimate).
+The rollups are summary tables at exactly the groupings the dashboard and
+disclosure control read (see ``GROUPINGS``): month totals, month x category,
+month x category x one more dimension (the disclosure grids), and month x
+category x locality x provider (market concentration per local market).
+
+``DemandRollup`` holds one row per grouping cell with its spend, purchases
+and distinct budget holders. Spend and purchases add up across cells, but
+"distinct budget holders" does not (one person buying in March and April is
+one person), so ``DemandRollupMember`` holds who is in each cell and how many
+of the cell's purchases are theirs. Distinct people over several cells is an
+exact ``COUNT(DISTINCT budget_holder_id)`` over the members of those cells;
+both tables change by a few rows per purchase, so the figures stay
+incremental and exact (no HyperLogLog estimate).
 """
 
 from django.db import models
@@ -15,44 +20,44 @@ from django.db.models import Q
 
 from wagtail.fields import RichTextField
 
-from marketplace.accounts.models import CareGroup
-from marketplace.payments.models import Channel
-from marketplace.providers.models import Organisation, Sector
+from marketplace.providers.models import Organisation
 from marketplace.providers.taxonomy import ServiceCategory
+
+# Grouping name -> the dimensions (besides month) its cells are keyed by, smallest first.
+# ``category`` is stored in its own column, the others in ``value`` and ``value2`` in order.
+GROUPINGS: dict[str, tuple[str, ...]] = {
+    "total": (),
+    "category": ("category",),
+    "category_locality": ("category", "locality"),
+    "category_care_group": ("category", "care_group"),
+    "category_sector": ("category", "sector"),
+    "category_channel": ("category", "channel"),
+    "category_provider": ("category", "provider"),
+    "category_locality_provider": ("category", "locality", "provider"),
+}
+GROUPING_CHOICES = [(name, name.replace("_", " ")) for name in GROUPINGS]
+CELL_COLUMNS = ("grouping", "month", "category", "value", "value2")
 
 
 class DemandRollup(models.Model):
-    """Spend, purchases and people for one month in one fine cell of the market.
+    """Spend, purchases and people for one month in one cell of one grouping.
 
-    ``cell_key`` spells out every dimension (with an empty provider as ``-``),
-    so one unique constraint works on every database even though the provider
-    can be empty (NULLs never collide in a unique index).
+    Columns a grouping does not use hold ``""``; an unmatched provider is ``-``.
     """
 
-    cell_key = models.CharField(max_length=200, unique=True)
+    grouping = models.CharField(max_length=32, choices=GROUPING_CHOICES)
     month = models.DateField(help_text="First day of the month.")
-    category = models.CharField(max_length=32, choices=ServiceCategory.choices)
-    postcode_district = models.CharField(max_length=5)
-    care_group = models.CharField(max_length=32, choices=CareGroup.choices)
-    organisation = models.ForeignKey(
-        Organisation,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="demand_rollups",
-    )
-    sector = models.CharField(max_length=20, choices=Sector.choices, blank=True)
-    channel = models.CharField(max_length=20, choices=Channel.choices)
+    category = models.CharField(max_length=32, blank=True)
+    value = models.CharField(max_length=32, blank=True)
+    value2 = models.CharField(max_length=32, blank=True)
     spend_pence = models.BigIntegerField(default=0)
     purchase_count = models.IntegerField(default=0)
     holder_count = models.IntegerField(default=0, help_text="Distinct budget holders in this cell.")
 
     class Meta:
-        ordering = ["month", "category", "postcode_district"]
-        indexes = [
-            models.Index(fields=["month", "category"]),
-            models.Index(fields=["month", "postcode_district"]),
-            models.Index(fields=["month", "organisation"]),
+        ordering = ["grouping", "month", "category", "value", "value2"]
+        constraints = [
+            models.UniqueConstraint(fields=list(CELL_COLUMNS), name="demand_rollup_one_per_cell")
         ]
         permissions = [
             (
@@ -62,25 +67,27 @@ class DemandRollup(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.cell_key
+        return "|".join(str(getattr(self, name)) for name in CELL_COLUMNS)
 
 
 class DemandRollupMember(models.Model):
-    """That a budget holder bought in a rollup cell, and how many times."""
+    """That a budget holder bought in a rollup cell, and how many times.
 
-    rollup = models.ForeignKey(DemandRollup, on_delete=models.CASCADE, related_name="members")
-    budget_holder_id = models.BigIntegerField(db_index=True)
+    The primary key is the cell plus the person, so the table is one compact
+    index that a dashboard query reads by range (grouping, then months).
+    """
+
+    pk = models.CompositePrimaryKey(*CELL_COLUMNS, "budget_holder_id")
+    grouping = models.CharField(max_length=32, choices=GROUPING_CHOICES)
+    month = models.DateField()
+    category = models.CharField(max_length=32, blank=True)
+    value = models.CharField(max_length=32, blank=True)
+    value2 = models.CharField(max_length=32, blank=True)
+    budget_holder_id = models.BigIntegerField()
     purchase_count = models.IntegerField(default=0)
 
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["rollup", "budget_holder_id"], name="demand_member_once_per_cell"
-            )
-        ]
-
     def __str__(self) -> str:
-        return f"{self.rollup_id}:{self.budget_holder_id}"
+        return f"{self.grouping}|{self.month}|{self.category}|{self.value}|{self.value2}:{self.budget_holder_id}"
 
 
 class Unit(models.TextChoices):

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from marketplace.accounts.models import CareGroup
@@ -20,7 +22,7 @@ from marketplace.payments.models import Channel, Purchase
 from marketplace.providers.models import Organisation, Sector
 from marketplace.providers.taxonomy import ServiceCategory
 
-from .models import BlockContract, DemandRollup, DemandRollupMember, FairCostRate
+from .models import GROUPINGS, BlockContract, DemandRollup, DemandRollupMember, FairCostRate
 
 # Public dimension name -> rollup field.
 DIMENSIONS: dict[str, str] = {
@@ -101,99 +103,178 @@ def row_key(row: dict, group_by: tuple[str, ...]) -> tuple:
 # ---------------------------------------------------------------------------
 # The database path: rollup cells
 
+# Rollup field (as disclosure control names cells) -> public dimension.
+_FIELD_DIMENSION = {column: name for name, column in DIMENSIONS.items()}
 
-def _cell_filter(query: DemandQuery) -> Q:
-    condition = Q(month__gte=query.start, month__lte=query.end)
+
+def grouping_for(dimensions: set[str]) -> str | None:
+    """The smallest rollup grouping whose cells split by every one of ``dimensions``."""
+    wanted = set(dimensions) - {"month"}
+    for grouping, dims in GROUPINGS.items():
+        if wanted <= set(dims):
+            return grouping
+    return None
+
+
+def _column(grouping: str, name: str) -> str:
+    """The rollup column holding dimension ``name`` in ``grouping``."""
+    if name in ("month", "category"):
+        return name
+    others = [d for d in GROUPINGS[grouping] if d != "category"]
+    return ("value", "value2")[others.index(name)]
+
+
+def _stored(name: str, value) -> str:
+    """A dimension value as the rollups store it (providers as text, no provider as ``-``)."""
+    if name == "provider":
+        return "-" if value in (None, "", "-") else str(value)
+    return "" if value is None else str(value)
+
+
+def _db_value(name: str, value):
+    if name == "month":
+        month = value if isinstance(value, date) else date.fromisoformat(f"{value}-01")
+        return month if connection.vendor == "postgresql" else month.isoformat()
+    return _stored(name, value)
+
+
+def _where(grouping: str, query: DemandQuery, excluded: list[dict]) -> tuple[str, list]:
+    sql = ["grouping = %s", "month >= %s", "month <= %s"]
+    params = [grouping, _db_value("month", query.start), _db_value("month", query.end)]
     for name, values in query.filters:
-        column = DIMENSIONS[name]
+        column = _column(grouping, name)
+        sql.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
+        params += [_db_value(name, value) for value in values]
+    if excluded:
+        fields = list(excluded[0])
+        names = [_FIELD_DIMENSION[field] for field in fields]
+        columns = ", ".join(_column(grouping, name) for name in names)
+        row = "(" + ", ".join(["%s"] * len(names)) + ")"
+        sql.append(f"({columns}) NOT IN (VALUES {', '.join([row] * len(excluded))})")
+        for cell in excluded:
+            params += [
+                _db_value(name, cell[field]) for name, field in zip(names, fields, strict=True)
+            ]
+    return " AND ".join(sql), params
+
+
+def _out(name: str, value) -> str:
+    if name == "month":
+        return value.isoformat()[:7] if isinstance(value, date) else str(value)[:7]
+    return value
+
+
+def rollup_figures(*, query: DemandQuery, excluded: list[dict] | None = None) -> list[dict]:
+    """Spend, purchases and distinct people per group, from the smallest rollup that answers.
+
+    ``excluded`` lists cells (by rollup field values: month, category and one
+    grid dimension) to leave out entirely: disclosure control uses it so
+    hidden cells never feed a published figure. Distinct people come from
+    the cells' ``holder_count`` when every row is one cell (for example a
+    grid grouped by month), else from ``COUNT(DISTINCT)`` over the members.
+    A combination no grouping splits by (analysts only) is read from purchases.
+    The SQL text holds only our own column names; values are parameters.
+    """
+    excluded = excluded or []
+    for cell in excluded:
+        if set(cell) != set(excluded[0]):
+            raise ValueError("Excluded cells must all name the same dimensions.")
+    needed = set(query.group_by) | {name for name, _ in query.filters}
+    if excluded:
+        needed |= {_FIELD_DIMENSION[field] for field in excluded[0]}
+    grouping = grouping_for(needed)
+    if grouping is None:
+        if excluded:
+            raise ValueError("Excluded cells must fall in a rollup grouping.")
+        return purchase_figures(query=query)
+    where, params = _where(grouping, query, excluded)
+    columns = [_column(grouping, name) for name in query.group_by]
+    select = "".join(f"{c}, " for c in columns)
+    group = f" GROUP BY {', '.join(columns)}" if columns else ""
+    one_cell_per_row = set(GROUPINGS[grouping]) | {"month"} <= set(query.group_by)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Distinct people: hash the (group, person) pairs in memory rather than sort on disk.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(
+            f"SELECT {select}SUM(spend_pence), SUM(purchase_count), SUM(holder_count) "  # noqa: S608
+            f"FROM {DemandRollup._meta.db_table} WHERE {where}{group}",
+            params,
+        )
+        sums = cursor.fetchall()
+        holders = None
+        if not one_cell_per_row:
+            cursor.execute(
+                f"SELECT {select}COUNT(*) FROM (SELECT DISTINCT {select}budget_holder_id "  # noqa: S608
+                f"FROM {DemandRollupMember._meta.db_table} WHERE {where}) people{group}",
+                params,
+            )
+            holders = {tuple(row[:-1]): row[-1] for row in cursor.fetchall()}
+    rows = []
+    for row in sums:
+        key, (spend, purchases, cell_holders) = tuple(row[:-3]), row[-3:]
+        if not purchases:
+            continue
+        out = {name: _out(name, value) for name, value in zip(query.group_by, key, strict=True)}
+        out.update(
+            spend_pence=int(spend or 0),
+            purchases=int(purchases),
+            holders=int(cell_holders if holders is None else holders.get(key, 0)),
+        )
+        rows.append(out)
+    return sorted(rows, key=lambda r: row_key(r, query.group_by))
+
+
+def purchase_figures(*, query: DemandQuery) -> list[dict]:
+    """The same rows straight from purchases: for combinations no rollup grouping holds."""
+    purchases = Purchase.objects.filter(
+        occurred_on__gte=query.start, occurred_on__lt=add_months(query.end, 1)
+    ).annotate(month=TruncMonth("occurred_on"))
+    for name, values in query.filters:
         if name == "provider":
             ids = [int(v) for v in values if v not in ("", "-")]
             part = Q(organisation_id__in=ids)
             if any(v in ("", "-") for v in values):
                 part |= Q(organisation_id__isnull=True)
-            condition &= part
+            purchases = purchases.filter(part)
         elif name == "month":
-            condition &= Q(month__in=[date.fromisoformat(f"{v}-01") for v in values])
+            purchases = purchases.filter(month__in=[date.fromisoformat(f"{v}-01") for v in values])
         else:
-            condition &= Q(**{f"{column}__in": list(values)})
-    return condition
-
-
-def _exclusion(excluded: list[dict]) -> Q | None:
-    """A condition matching the given cells (dicts of rollup fields), to leave them out."""
-    condition = None
-    for cell in excluded:
-        part = Q(**cell)
-        condition = part if condition is None else condition | part
-    return condition
-
-
-def _normalise(row: dict) -> dict:
-    out = {}
-    for name, column in DIMENSIONS.items():
-        if column in row:
+            purchases = purchases.filter(**{f"{DIMENSIONS[name]}__in": list(values)})
+    columns = [DIMENSIONS[name] for name in query.group_by]
+    if not columns:
+        total = purchases.aggregate(
+            spend_pence=Sum("amount_pence"),
+            purchases=Count("pk"),
+            holders=Count("budget_holder_id", distinct=True),
+        )
+        return [total] if total["purchases"] else []
+    figures = (
+        purchases.values(*columns)
+        .annotate(
+            spend_pence=Sum("amount_pence"),
+            purchases=Count("pk"),
+            holders=Count("budget_holder_id", distinct=True),
+        )
+        .order_by()
+    )
+    rows = []
+    for row in figures:
+        if not row["purchases"]:
+            continue
+        out = {}
+        for name, column in zip(query.group_by, columns, strict=True):
             value = row[column]
             if name == "month":
                 value = value.isoformat()[:7]
             elif name == "provider":
-                value = str(value) if value is not None else "-"
+                value = _stored("provider", value)
             out[name] = value
-    return out
-
-
-def rollup_figures(*, query: DemandQuery, excluded: list[dict] | None = None) -> list[dict]:
-    """Spend, purchases and distinct people per group, from the rollup cells.
-
-    ``excluded`` lists cells (by rollup field values) to leave out entirely:
-    disclosure control uses it so hidden cells never feed a published figure.
-    """
-    columns = [DIMENSIONS[name] for name in query.group_by]
-    cells = DemandRollup.objects.filter(_cell_filter(query))
-    leave_out = _exclusion(excluded or [])
-    if leave_out is not None:
-        cells = cells.exclude(leave_out)
-    if not columns:
-        total = cells.aggregate(spend_pence=Sum("spend_pence"), purchases=Sum("purchase_count"))
-        if not total["purchases"]:
-            return []
-        holders = (
-            DemandRollupMember.objects.filter(rollup__in=cells)
-            .values("budget_holder_id")
-            .distinct()
-            .count()
+        out.update(
+            spend_pence=row["spend_pence"], purchases=row["purchases"], holders=row["holders"]
         )
-        return [
-            {
-                "spend_pence": total["spend_pence"],
-                "purchases": total["purchases"],
-                "holders": holders,
-            }
-        ]
-    sums = (
-        cells.values(*columns)
-        .annotate(spend_pence=Sum("spend_pence"), purchases=Sum("purchase_count"))
-        .order_by()
-    )
-    rows = {}
-    for row in sums:
-        out = _normalise(row)
-        out.update(spend_pence=row["spend_pence"] or 0, purchases=row["purchases"] or 0, holders=0)
-        rows[row_key(out, query.group_by)] = out
-    if not rows:
-        return []
-    member_columns = [f"rollup__{column}" for column in columns]
-    people = (
-        DemandRollupMember.objects.filter(rollup__in=cells)
-        .values(*member_columns)
-        .annotate(holders=Count("budget_holder_id", distinct=True))
-        .order_by()
-    )
-    for row in people:
-        plain = {column: row[f"rollup__{column}"] for column in columns}
-        key = row_key(_normalise(plain), query.group_by)
-        if key in rows:
-            rows[key]["holders"] = row["holders"]
-    return sorted(rows.values(), key=lambda r: row_key(r, query.group_by))
+        rows.append(out)
+    return sorted(rows, key=lambda r: row_key(r, query.group_by))
 
 
 def demand_backend() -> str:
@@ -288,10 +369,20 @@ def dimension_choices(name: str) -> list[tuple[str, str]]:
     if name == "channel":
         return list(Channel.choices)
     if name == "locality":
-        districts = DemandRollup.objects.values_list("postcode_district", flat=True).distinct()
+        districts = (
+            DemandRollup.objects.filter(grouping="category_locality")
+            .values_list("value", flat=True)
+            .distinct()
+        )
         return [(d, d) for d in sorted(set(districts))]
     if name == "provider":
-        ids = DemandRollup.objects.exclude(organisation=None).values("organisation_id").distinct()
+        values = (
+            DemandRollup.objects.filter(grouping="category_provider")
+            .exclude(value="-")
+            .values_list("value", flat=True)
+            .distinct()
+        )
+        ids = {int(v) for v in values}
         return [
             (str(pk), name)
             for pk, name in Organisation.objects.filter(pk__in=ids).values_list("pk", "name")
@@ -512,7 +603,13 @@ def thin_supply(*, minimum: int | None = None) -> list[dict]:
     from marketplace.providers.models import Service
 
     minimum = minimum or getattr(settings, "DEMAND_MINIMUM_PROVIDERS", 3)
-    districts = sorted(set(DemandRollup.objects.values_list("postcode_district", flat=True)))
+    districts = sorted(
+        set(
+            DemandRollup.objects.filter(grouping="category_locality").values_list(
+                "value", flat=True
+            )
+        )
+    )
     served: dict[tuple[str, str], set[int]] = defaultdict(set)
     live = Service.objects.published()
     for category, district, pk in live.values_list("category", "areas__postcode_district", "pk"):
@@ -646,7 +743,12 @@ def default_period(today: date | None = None) -> tuple[date, date]:
 
 
 def latest_month_with_data() -> date | None:
-    month = DemandRollup.objects.order_by("-month").values_list("month", flat=True).first()
+    month = (
+        DemandRollup.objects.filter(grouping="total")
+        .order_by("-month")
+        .values_list("month", flat=True)
+        .first()
+    )
     return month
 
 

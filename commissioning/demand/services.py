@@ -1,72 +1,79 @@
-"""Keeping the demand rollups in step with purchases."""
+"""Keeping the demand rollups in step with purchases.
+
+Every write is set-based SQL that runs the same on PostgreSQL and SQLite:
+``INSERT ... ON CONFLICT DO UPDATE`` adds to a cell (or a member) atomically,
+so concurrent writers queue on the row instead of losing an update, and a
+rebuild is one ``INSERT ... SELECT ... GROUP BY`` per grouping. The SQL text
+is built only from our own table, column and grouping names; every value is
+a query parameter (hence the ``noqa: S608``).
+"""
 
 import logging
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncMonth
+from django.db import connection, transaction
 
 from config.tasks import enqueue_on_commit
 from marketplace.payments.models import Purchase
 
-from .models import DemandRollup, DemandRollupMember
+from .models import CELL_COLUMNS, GROUPINGS, DemandRollup, DemandRollupMember
 
 logger = logging.getLogger(__name__)
 
-CELL_FIELDS = (
-    "month",
-    "category",
-    "postcode_district",
-    "care_group",
-    "organisation_id",
-    "sector",
-    "channel",
-)
-_CHUNK = 500
+ROLLUP_TABLE = DemandRollup._meta.db_table
+MEMBER_TABLE = DemandRollupMember._meta.db_table
+PURCHASE_TABLE = Purchase._meta.db_table
+_BATCH = 500
+
+# Public dimension -> how a purchase gives its value, in Python and in SQL.
+_PURCHASE_VALUE = {
+    "locality": lambda p: p.postcode_district,
+    "care_group": lambda p: p.care_group,
+    "sector": lambda p: p.sector or "",
+    "channel": lambda p: p.channel,
+    "provider": lambda p: str(p.organisation_id) if p.organisation_id is not None else "-",
+}
+_SQL_VALUE = {
+    "locality": "postcode_district",
+    "care_group": "care_group",
+    "sector": "COALESCE(sector, '')",
+    "channel": "channel",
+    "provider": "COALESCE(CAST(organisation_id AS VARCHAR(20)), '-')",
+}
 
 
-def cell_key(cell: dict) -> str:
-    """The unique key of a cell, e.g. ``2026-03-01|home_care|N3|older_people|12|private|card``."""
-    return "|".join(
-        [
-            cell["month"].isoformat(),
-            cell["category"],
-            cell["postcode_district"],
-            cell["care_group"],
-            str(cell["organisation_id"]) if cell["organisation_id"] is not None else "-",
-            cell["sector"] or "",
-            cell["channel"],
-        ]
+def grouping_cell(grouping: str, purchase: Purchase) -> tuple:
+    """The ``(grouping, month, category, value, value2)`` key of a purchase's cell in a grouping."""
+    dims = GROUPINGS[grouping]
+    others = [_PURCHASE_VALUE[name](purchase) for name in dims if name != "category"]
+    others += [""] * (2 - len(others))
+    return (
+        grouping,
+        purchase.occurred_on.replace(day=1),
+        purchase.category if "category" in dims else "",
+        *others,
     )
 
 
-def purchase_cell(purchase: Purchase) -> dict:
-    """The rollup cell a purchase falls in, from its denormalised fields."""
-    return {
-        "month": purchase.occurred_on.replace(day=1),
-        "category": purchase.category,
-        "postcode_district": purchase.postcode_district,
-        "care_group": purchase.care_group,
-        "organisation_id": purchase.organisation_id,
-        "sector": purchase.sector or "",
-        "channel": purchase.channel,
-    }
+def _db_date(value: date, conn=None):
+    """Dates as parameters: typed on PostgreSQL (VALUES lists need it), ISO text on SQLite."""
+    conn = conn or connection
+    return value if conn.vendor == "postgresql" else value.isoformat()
 
 
-@dataclass
-class _Delta:
-    cell: dict
-    spend_pence: int = 0
-    purchase_count: int = 0
-    holders: Counter = field(default_factory=Counter)
+def _params(key: tuple, conn=None) -> list:
+    return [key[0], _db_date(key[1], conn), *key[2:]]
 
 
-def _chunks(items: list, size: int = _CHUNK):
+def _row_values(count: int, width: int) -> str:
+    row = "(" + ", ".join(["%s"] * width) + ")"
+    return ", ".join([row] * count)
+
+
+def _batches(items: list, size: int = _BATCH):
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -76,11 +83,13 @@ def demand_rollups_apply(*, purchases: Iterable[Purchase], sign: int) -> int:
     """Add (``sign=1``) or take away (``sign=-1``) purchases; returns the cells touched.
 
     Guarantees: runs inside the caller's transaction, so the rollups change
-    if and only if the purchases do; the touched cells are locked first
-    (``select_for_update``), so concurrent writers to the same cell queue
-    rather than lose an update; distinct budget holders stay exact because a
-    member row appears with a person's first purchase in a cell and goes with
-    their last. Cells left with no purchases are deleted. To reclassify a
+    if and only if the purchases do; each cell is changed with an atomic
+    upsert in a fixed order, so concurrent writers to the same cell queue
+    rather than lose an update (and cannot deadlock on each other); distinct
+    budget holders stay exact because a member row appears with a person's
+    first purchase in a cell and goes with their last, and each touched
+    cell's holder count is recounted from its members after its row is
+    locked. Cells left with no purchases are deleted. To reclassify a
     purchase, call with ``sign=-1`` while it still has its old values, then
     change it, then call with ``sign=1``. Elasticsearch (when configured) is
     updated after commit.
@@ -88,74 +97,75 @@ def demand_rollups_apply(*, purchases: Iterable[Purchase], sign: int) -> int:
     if sign not in (1, -1):
         raise ValueError("sign must be 1 or -1")
     purchases = list(purchases)
-    deltas: dict[str, _Delta] = {}
-    for purchase in purchases:
-        cell = purchase_cell(purchase)
-        delta = deltas.setdefault(cell_key(cell), _Delta(cell=cell))
-        delta.spend_pence += sign * purchase.amount_pence
-        delta.purchase_count += sign
-        delta.holders[purchase.budget_holder_id] += sign
-    if not deltas:
+    if not purchases:
         return 0
-    keys = list(deltas)
-    DemandRollup.objects.bulk_create(
-        [DemandRollup(cell_key=key, **deltas[key].cell) for key in keys], ignore_conflicts=True
+    cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    members: dict[tuple, int] = defaultdict(int)
+    for purchase in purchases:
+        for grouping in GROUPINGS:
+            key = grouping_cell(grouping, purchase)
+            cell = cells[key]
+            cell[0] += sign * purchase.amount_pence
+            cell[1] += sign
+            members[(*key, purchase.budget_holder_id)] += sign
+    cell_keys = sorted(cells, key=lambda k: (k[0], k[1].isoformat(), *k[2:]))
+    member_keys = sorted(
+        (k for k, change in members.items() if change),
+        key=lambda k: (k[0], k[1].isoformat(), *k[2:]),
     )
-    rollups: dict[str, DemandRollup] = {}
-    for chunk in _chunks(keys):
-        for rollup in DemandRollup.objects.select_for_update().filter(cell_key__in=chunk):
-            rollups[rollup.cell_key] = rollup
-    by_id = {rollup.pk: key for key, rollup in rollups.items()}
-    members: dict[tuple[int, int], DemandRollupMember] = {}
-    for chunk in _chunks(list(by_id)):
-        holder_ids = {h for pk in chunk for h in deltas[by_id[pk]].holders}
-        for member in DemandRollupMember.objects.filter(
-            rollup_id__in=chunk, budget_holder_id__in=holder_ids
-        ):
-            members[(member.rollup_id, member.budget_holder_id)] = member
-    to_create, to_update, to_delete = [], [], []
-    for key, delta in deltas.items():
-        rollup = rollups[key]
-        rollup.spend_pence += delta.spend_pence
-        rollup.purchase_count += delta.purchase_count
-        for holder_id, change in delta.holders.items():
-            if change == 0:
-                continue
-            member = members.get((rollup.pk, holder_id))
-            before = member.purchase_count if member else 0
-            after = before + change
-            if after < 0:
-                logger.warning("Demand rollup %s was out of step; run rebuild_demand_rollups.", key)
-                after = 0
-            if before == 0 and after > 0:
-                rollup.holder_count += 1
-                to_create.append(
-                    DemandRollupMember(
-                        rollup=rollup, budget_holder_id=holder_id, purchase_count=after
-                    )
+    columns = ", ".join(CELL_COLUMNS)
+    with connection.cursor() as cursor:
+        for batch in _batches(cell_keys):
+            params = []
+            for key in batch:
+                params += [*_params(key), *cells[key], 0]
+            cursor.execute(
+                f"INSERT INTO {ROLLUP_TABLE} ({columns}, spend_pence, purchase_count, holder_count) "  # noqa: S608
+                f"VALUES {_row_values(len(batch), 8)} "
+                f"ON CONFLICT ({columns}) DO UPDATE SET "
+                f"spend_pence = {ROLLUP_TABLE}.spend_pence + excluded.spend_pence, "
+                f"purchase_count = {ROLLUP_TABLE}.purchase_count + excluded.purchase_count",
+                params,
+            )
+        for batch in _batches(member_keys):
+            params = []
+            for key in batch:
+                params += [*_params(key[:5]), key[5], members[key]]
+            cursor.execute(
+                f"INSERT INTO {MEMBER_TABLE} ({columns}, budget_holder_id, purchase_count) "  # noqa: S608
+                f"VALUES {_row_values(len(batch), 7)} "
+                f"ON CONFLICT ({columns}, budget_holder_id) DO UPDATE SET "
+                f"purchase_count = {MEMBER_TABLE}.purchase_count + excluded.purchase_count",
+                params,
+            )
+        if sign < 0:
+            for batch in _batches(member_keys):
+                params = [p for key in batch for p in (*_params(key[:5]), key[5])]
+                cursor.execute(
+                    f"DELETE FROM {MEMBER_TABLE} WHERE purchase_count <= 0 AND "  # noqa: S608
+                    f"({columns}, budget_holder_id) IN (VALUES {_row_values(len(batch), 6)})",
+                    params,
                 )
-            elif before > 0 and after == 0:
-                rollup.holder_count -= 1
-                to_delete.append(member.pk)
-            elif member is not None:
-                member.purchase_count = after
-                to_update.append(member)
-    DemandRollupMember.objects.bulk_create(to_create, batch_size=1000)
-    DemandRollupMember.objects.bulk_update(to_update, ["purchase_count"], batch_size=1000)
-    for chunk in _chunks(to_delete):
-        DemandRollupMember.objects.filter(pk__in=chunk).delete()
-    empty = [r.pk for r in rollups.values() if r.purchase_count <= 0]
-    live = [r for r in rollups.values() if r.purchase_count > 0]
-    DemandRollup.objects.bulk_update(
-        live, ["spend_pence", "purchase_count", "holder_count"], batch_size=1000
-    )
-    for chunk in _chunks(empty):
-        DemandRollup.objects.filter(pk__in=chunk).delete()
+        for batch in _batches(cell_keys):
+            params = [p for key in batch for p in _params(key)]
+            cursor.execute(
+                f"UPDATE {ROLLUP_TABLE} SET holder_count = ("  # noqa: S608
+                f"SELECT COUNT(*) FROM {MEMBER_TABLE} m WHERE "
+                + " AND ".join(f"m.{c} = {ROLLUP_TABLE}.{c}" for c in CELL_COLUMNS)
+                + f") WHERE ({columns}) IN (VALUES {_row_values(len(batch), 5)})",
+                params,
+            )
+            if sign < 0:
+                cursor.execute(
+                    f"DELETE FROM {ROLLUP_TABLE} WHERE purchase_count <= 0 AND "  # noqa: S608
+                    f"({columns}) IN (VALUES {_row_values(len(batch), 5)})",
+                    params,
+                )
     if settings.ELASTICSEARCH_URL:
         from .tasks import purchases_index
 
         enqueue_on_commit(purchases_index, purchase_ids=[p.pk for p in purchases])
-    return len(deltas)
+    return len(cells)
 
 
 def demand_rollup_apply(*, purchase: Purchase, sign: int) -> None:
@@ -163,28 +173,56 @@ def demand_rollup_apply(*, purchase: Purchase, sign: int) -> None:
     demand_rollups_apply(purchases=[purchase], sign=sign)
 
 
-def _naive_cells(purchases=None) -> dict[str, dict]:
-    """Every cell straight from the purchases table (the GROUP BY the rollups must equal)."""
-    purchases = purchases if purchases is not None else Purchase.objects.all()
-    rows = (
-        purchases.annotate(month=TruncMonth("occurred_on"))
-        .values(*CELL_FIELDS)
-        .annotate(
-            spend_pence=Sum("amount_pence"),
-            purchase_count=Count("pk"),
-            holder_count=Count("budget_holder_id", distinct=True),
-        )
-        .order_by()
+def _month_sql(conn) -> str:
+    if conn.vendor == "postgresql":
+        return "CAST(date_trunc('month', occurred_on) AS date)"
+    return "date(occurred_on, 'start of month')"
+
+
+def _grouping_select(grouping: str, conn) -> str:
+    """SELECT list of a grouping's cell columns over the purchases table."""
+    dims = GROUPINGS[grouping]
+    others = [_SQL_VALUE[name] for name in dims if name != "category"]
+    others += ["''"] * (2 - len(others))
+    category = "category" if "category" in dims else "''"
+    return f"'{grouping}', {_month_sql(conn)}, {category}, {others[0]}, {others[1]}"
+
+
+def _naive_sql(grouping: str, conn) -> str:
+    """Every cell of one grouping straight from purchases: the GROUP BY the rollups must equal."""
+    return (
+        f"SELECT {_grouping_select(grouping, conn)}, SUM(amount_pence), COUNT(*), "  # noqa: S608
+        f"COUNT(DISTINCT budget_holder_id) FROM {PURCHASE_TABLE} GROUP BY 2, 3, 4, 5"
     )
-    cells = {}
-    for row in rows:
-        row["month"] = _as_date(row["month"])
-        cells[cell_key(row)] = row
-    return cells
 
 
-def _as_date(value) -> date:
-    return value.date() if hasattr(value, "date") and callable(value.date) else value
+def rollups_rebuild_sql(conn=None) -> tuple[int, int]:
+    """Empty both tables and fill them from purchases with INSERT ... SELECT; returns (cells, members).
+
+    Takes a connection so the data migration can call it; runs in the caller's transaction.
+    """
+    conn = conn or connection
+    columns = ", ".join(CELL_COLUMNS)
+    cells = members = 0
+    with conn.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {MEMBER_TABLE}")  # noqa: S608
+        cursor.execute(f"DELETE FROM {ROLLUP_TABLE}")  # noqa: S608
+        for grouping in GROUPINGS:
+            cursor.execute(
+                f"INSERT INTO {ROLLUP_TABLE} ({columns}, spend_pence, purchase_count, holder_count) "
+                + _naive_sql(grouping, conn)
+            )
+            cells += cursor.rowcount
+            cursor.execute(
+                f"INSERT INTO {MEMBER_TABLE} ({columns}, budget_holder_id, purchase_count) "  # noqa: S608
+                f"SELECT {_grouping_select(grouping, conn)}, budget_holder_id, COUNT(*) "
+                f"FROM {PURCHASE_TABLE} GROUP BY 2, 3, 4, 5, 6"
+            )
+            members += cursor.rowcount
+        if conn.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {ROLLUP_TABLE}")
+            cursor.execute(f"ANALYZE {MEMBER_TABLE}")
+    return cells, members
 
 
 @transaction.atomic
@@ -195,60 +233,41 @@ def demand_rollups_rebuild() -> tuple[int, int]:
     equal a GROUP BY over ``Purchase``. For repair and bulk loads; page
     views never call it.
     """
-    DemandRollupMember.objects.all().delete()
-    DemandRollup.objects.all().delete()
-    rows = (
-        Purchase.objects.annotate(month=TruncMonth("occurred_on"))
-        .values(*CELL_FIELDS, "budget_holder_id")
-        .annotate(spend_pence=Sum("amount_pence"), purchase_count=Count("pk"))
-        .order_by()
-    )
-    cells: dict[str, DemandRollup] = {}
-    holders: dict[str, list[tuple[int, int]]] = {}
-    for row in rows.iterator(chunk_size=5000):
-        row["month"] = _as_date(row["month"])
-        key = cell_key(row)
-        rollup = cells.get(key)
-        if rollup is None:
-            rollup = cells[key] = DemandRollup(
-                cell_key=key, **{name: row[name] for name in CELL_FIELDS}
-            )
-            holders[key] = []
-        rollup.spend_pence += row["spend_pence"]
-        rollup.purchase_count += row["purchase_count"]
-        rollup.holder_count += 1
-        holders[key].append((row["budget_holder_id"], row["purchase_count"]))
-    DemandRollup.objects.bulk_create(cells.values(), batch_size=2000)
-    ids = dict(DemandRollup.objects.values_list("cell_key", "pk"))
-    members = [
-        DemandRollupMember(rollup_id=ids[key], budget_holder_id=holder_id, purchase_count=count)
-        for key, people in holders.items()
-        for holder_id, count in people
-    ]
-    DemandRollupMember.objects.bulk_create(members, batch_size=5000)
-    return len(cells), len(members)
+    return rollups_rebuild_sql(connection)
+
+
+def _key_text(key: tuple) -> str:
+    grouping, month, *rest = key
+    month = month.isoformat() if hasattr(month, "isoformat") else str(month)[:10]
+    return "|".join([grouping, month[:10], *rest])
 
 
 def demand_rollups_differences() -> list[str]:
     """Where the rollups differ from a naive GROUP BY over purchases (empty when in step)."""
-    naive = _naive_cells()
-    stored = {
-        r["cell_key"]: r
-        for r in DemandRollup.objects.values(
-            "cell_key", "spend_pence", "purchase_count", "holder_count"
-        )
-    }
+    names = ("spend_pence", "purchase_count", "holder_count")
     problems = []
-    for key in sorted(set(naive) | set(stored)):
-        want, have = naive.get(key), stored.get(key)
-        if want is None or have is None:
-            problems.append(f"{key}: {'missing' if have is None else 'not in purchases'}")
-            continue
-        for name in ("spend_pence", "purchase_count", "holder_count"):
-            if want[name] != have[name]:
-                problems.append(f"{key}: {name} is {have[name]}, purchases say {want[name]}")
-    member_total = DemandRollupMember.objects.count()
-    naive_members = sum(row["holder_count"] for row in naive.values())
-    if member_total != naive_members:
-        problems.append(f"members: {member_total} stored, purchases say {naive_members}")
+    with connection.cursor() as cursor:
+        for grouping in GROUPINGS:
+            cursor.execute(_naive_sql(grouping, connection))
+            naive = {_key_text(row[:5]): row[5:] for row in cursor.fetchall()}
+            stored = {
+                _key_text(row[:5]): row[5:]
+                for row in DemandRollup.objects.filter(grouping=grouping).values_list(
+                    *CELL_COLUMNS, *names
+                )
+            }
+            for key in sorted(set(naive) | set(stored)):
+                want, have = naive.get(key), stored.get(key)
+                if want is None or have is None:
+                    problems.append(f"{key}: {'missing' if have is None else 'not in purchases'}")
+                    continue
+                for name, w, h in zip(names, want, have, strict=True):
+                    if int(w) != int(h):
+                        problems.append(f"{key}: {name} is {h}, purchases say {w}")
+            member_total = DemandRollupMember.objects.filter(grouping=grouping).count()
+            naive_members = sum(int(row[2]) for row in naive.values())
+            if member_total != naive_members:
+                problems.append(
+                    f"{grouping} members: {member_total} stored, purchases say {naive_members}"
+                )
     return problems

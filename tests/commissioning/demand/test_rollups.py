@@ -4,9 +4,11 @@ import pytest
 
 from django.core.management import call_command
 
-from commissioning.demand.models import DemandRollup, DemandRollupMember
+from commissioning.demand.models import GROUPINGS, DemandRollup, DemandRollupMember
+from commissioning.demand.selectors import DemandQuery, purchase_figures, rollup_figures
 from commissioning.demand.services import (
     demand_rollup_apply,
+    demand_rollups_apply,
     demand_rollups_differences,
     demand_rollups_rebuild,
 )
@@ -24,7 +26,7 @@ def test_recording_a_purchase_updates_the_rollup_in_the_same_transaction():
     buy(holder=ann, organisation=carers, amount_pence=2500)
     buy(holder=ann, organisation=carers, amount_pence=1500, occurred_on=date(2026, 3, 20))
 
-    cell = DemandRollup.objects.get()
+    cell = DemandRollup.objects.get(grouping="total")
     assert cell.month == date(2026, 3, 1)
     assert cell.spend_pence == 4000
     assert cell.purchase_count == 2
@@ -39,9 +41,11 @@ def test_distinct_people_stay_exact_across_cells():
     buy(holder=ann, organisation=carers, category=ServiceCategory.TRANSPORT)
     buy(holder=bob, organisation=carers, category=ServiceCategory.TRANSPORT)
 
-    assert sum(DemandRollup.objects.values_list("holder_count", flat=True)) == 3
-    distinct = DemandRollupMember.objects.values("budget_holder_id").distinct().count()
-    assert distinct == 2
+    by_category = DemandRollup.objects.filter(grouping="category")
+    assert sum(by_category.values_list("holder_count", flat=True)) == 3
+    assert DemandRollup.objects.get(grouping="total").holder_count == 2
+    members = DemandRollupMember.objects.filter(grouping="category")
+    assert members.values("budget_holder_id").distinct().count() == 2
 
 
 def test_reclassifying_moves_spend_and_people_between_cells():
@@ -56,10 +60,12 @@ def test_reclassifying_moves_spend_and_people_between_cells():
     purchase.save()
     demand_rollup_apply(purchase=purchase, sign=1)
 
-    cell = DemandRollup.objects.get()
+    cell = DemandRollup.objects.get(grouping="category")
     assert cell.category == ServiceCategory.MEALS
     assert (cell.spend_pence, cell.purchase_count, cell.holder_count) == (900, 1, 1)
-    assert DemandRollupMember.objects.count() == 1
+    # One cell and one member per grouping, none left behind in the old category.
+    assert DemandRollup.objects.count() == len(GROUPINGS)
+    assert DemandRollupMember.objects.count() == len(GROUPINGS)
     assert demand_rollups_differences() == []
 
 
@@ -67,8 +73,8 @@ def test_a_refund_reduces_spend_but_the_person_still_counts():
     [ann] = people(1)
     buy(holder=ann, amount_pence=5000)
     buy(holder=ann, amount_pence=-1000)
-    cell = DemandRollup.objects.get()
-    assert (cell.spend_pence, cell.purchase_count, cell.holder_count) == (4000, 2, 1)
+    for cell in DemandRollup.objects.all():
+        assert (cell.spend_pence, cell.purchase_count, cell.holder_count) == (4000, 2, 1)
 
 
 def test_the_check_finds_drift_and_rebuild_repairs_it():
@@ -83,7 +89,9 @@ def test_the_check_finds_drift_and_rebuild_repairs_it():
     assert any("home_care" in p and "missing" in p for p in problems)
     assert any("meals" in p and "spend_pence is 3000" in p for p in problems)
 
-    assert demand_rollups_rebuild() == (2, 2)
+    # Two purchases in different categories: one month total, two cells in every other grouping.
+    cells = 1 + 2 * (len(GROUPINGS) - 1)
+    assert demand_rollups_rebuild() == (cells, cells + 1)
     assert demand_rollups_differences() == []
 
 
@@ -92,7 +100,63 @@ def test_rebuild_command_reports_and_repairs(capsys):
     buy(holder=ann)
     DemandRollup.objects.all().delete()
     call_command("rebuild_demand_rollups")
-    assert "1 cells" in capsys.readouterr().out
+    assert f"{len(GROUPINGS)} cells" in capsys.readouterr().out
     assert demand_rollups_differences() == []
     call_command("rebuild_demand_rollups", "--check")
     assert "in step" in capsys.readouterr().out
+
+
+def test_taking_away_the_last_purchase_removes_the_person_and_the_cell():
+    ann, bob = people(2)
+    first = buy(holder=ann, amount_pence=1000)
+    second = buy(holder=ann, amount_pence=500)
+    buy(holder=bob, amount_pence=700, category=ServiceCategory.MEALS)
+
+    demand_rollup_apply(purchase=first, sign=-1)
+    assert DemandRollup.objects.get(grouping="total").holder_count == 2
+    demand_rollups_apply(purchases=[second], sign=-1)
+    total = DemandRollup.objects.get(grouping="total")
+    assert (total.spend_pence, total.purchase_count, total.holder_count) == (700, 1, 1)
+    assert not DemandRollup.objects.filter(category=ServiceCategory.HOME_CARE).exists()
+    assert not DemandRollupMember.objects.filter(budget_holder_id=ann.pk).exists()
+    Purchase.objects.filter(pk__in=[first.pk, second.pk]).delete()
+    assert demand_rollups_differences() == []
+
+
+def test_every_query_shape_equals_a_group_by_over_purchases():
+    carers, helpers = provider("Carers Ltd"), provider("Helpers CIC", sector="voluntary")
+    ann, bob, cat = people(3)
+    [dan] = people(1, postcode="EN5 1AA")
+    for day, holder, organisation, category, amount in [
+        (date(2026, 1, 5), ann, carers, ServiceCategory.HOME_CARE, 2000),
+        (date(2026, 2, 5), ann, carers, ServiceCategory.HOME_CARE, 2100),
+        (date(2026, 2, 9), bob, helpers, ServiceCategory.MEALS, 600),
+        (date(2026, 3, 1), cat, None, ServiceCategory.TRANSPORT, 1500),
+        (date(2026, 3, 2), dan, helpers, ServiceCategory.HOME_CARE, 2500),
+        (date(2026, 3, 3), dan, helpers, ServiceCategory.HOME_CARE, -300),
+    ]:
+        buy(
+            holder=holder,
+            organisation=organisation,
+            category=category,
+            amount_pence=amount,
+            occurred_on=day,
+        )
+    period = DemandQuery(start=date(2026, 1, 1), end=date(2026, 3, 1))
+    shapes = [
+        (),
+        ("month",),
+        ("category",),
+        ("locality",),
+        ("month", "category", "provider"),
+        ("category", "locality", "provider"),
+        ("sector", "care_group"),  # no grouping holds this: read from purchases
+    ]
+    for group_by in shapes:
+        query = period.with_changes(group_by=group_by)
+        assert rollup_figures(query=query) == purchase_figures(query=query), group_by
+    filtered = period.with_changes(
+        group_by=("month",), filters=(("provider", (str(helpers.pk), "-")),)
+    )
+    assert rollup_figures(query=filtered) == purchase_figures(query=filtered)
+    assert rollup_figures(query=period)[0]["holders"] == 4
