@@ -8,7 +8,8 @@ the environment (events are signed with it, as Stripe signs them).
 
   statement import         20,000 x scale lines (default scheme) through
                            statement_import: parse, validate, ledger entries,
-                           card transactions, purchases, demand rollups; rolled back
+                           card transactions, purchases, demand rollups, the
+                           deferred foreign-key checks a commit would run; rolled back
   bare COPY                the same CSV file COPied into an unindexed temporary table
                            (PostgreSQL only): the floor no import can beat
   authorisation            signed issuing_authorization.request events POSTed to
@@ -101,6 +102,10 @@ def bench_import(scale: int) -> dict:
     try:
         with transaction.atomic():
             statement_import(text=text, scheme_name="default", filename="bench.csv")
+            if connection.vendor == "postgresql":
+                # Foreign keys are checked at commit; count that work, then roll back.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             import_s = time.perf_counter() - started
             raise _Rollback
     except _Rollback:

@@ -49,6 +49,34 @@ def insert_rows(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
         )
 
 
+def existing_values(
+    table: str, column: str, values: list[str], where: str = "", params: Sequence = ()
+) -> set[str]:
+    """Which of ``values`` already appear in ``table.column`` (optionally narrowed by ``where``,
+    a condition on our own columns): one query on PostgreSQL (``= ANY`` an array), chunked
+    ``IN`` lists elsewhere."""
+    if not values:
+        return set()
+    condition = f" AND {where}" if where else ""
+    found: set[str] = set()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f'SELECT "{column}" FROM "{table}" WHERE "{column}" = ANY(%s){condition}',  # noqa: S608
+                [list(values), *params],
+            )
+            return {row[0] for row in cursor.fetchall()}
+        for start in range(0, len(values), 900):
+            chunk = values[start : start + 900]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f'SELECT "{column}" FROM "{table}" WHERE "{column}" IN ({marks}){condition}',  # noqa: S608
+                [*chunk, *params],
+            )
+            found.update(row[0] for row in cursor.fetchall())
+    return found
+
+
 def add_to_balances(deltas: dict[int, int]) -> None:
     """Move cached account balances by ``deltas`` (account id -> pence), in one statement batch."""
     items = [(delta, account_id) for account_id, delta in deltas.items() if delta]

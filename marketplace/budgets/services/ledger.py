@@ -3,7 +3,7 @@
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
@@ -28,6 +28,30 @@ def budget_accounts(*, budget: PersonalBudget) -> dict[str, Account]:
         )
         accounts = {account.kind: account for account in Account.objects.filter(budget=budget)}
     return accounts
+
+
+def budgets_accounts(*, budget_ids: Iterable[int]) -> dict[int, dict[str, Account]]:
+    """``budget_accounts`` for many budgets in two or three queries: budget id -> kind -> account."""
+    budget_ids = sorted(set(budget_ids))
+
+    def read() -> dict[int, dict[str, Account]]:
+        found: dict[int, dict[str, Account]] = {pk: {} for pk in budget_ids}
+        for start in range(0, len(budget_ids), 900):
+            for account in Account.objects.filter(budget_id__in=budget_ids[start : start + 900]):
+                found[account.budget_id][account.kind] = account
+        return found
+
+    found = read()
+    missing = [
+        Account(budget_id=pk, kind=kind)
+        for pk, accounts in found.items()
+        for kind in AccountKind.values
+        if kind not in accounts
+    ]
+    if missing:
+        Account.objects.bulk_create(missing, ignore_conflicts=True, batch_size=1000)
+        found = read()
+    return found
 
 
 def _check_lines(lines: Sequence[Line]) -> int:
@@ -136,11 +160,30 @@ class PlannedEntry:
     lines: list[Line]
     occurred_on: date
     memo: str = ""
-    entry: JournalEntry | None = field(default=None, repr=False)
+    entry_id: int | None = field(default=None, repr=False)
+    posted_at: datetime | None = field(default=None, repr=False)
+
+    @property
+    def entry(self) -> JournalEntry | None:
+        """The posted entry (built on first use, without a query), or None before posting."""
+        if self.entry_id is None:
+            return None
+        entry = JournalEntry(
+            pk=self.entry_id,
+            budget_id=self.lines[0][0].budget_id,
+            kind=self.kind,
+            source_type=self.source_type,
+            source_id=str(self.source_id),
+            memo=self.memo[:300],
+            occurred_on=self.occurred_on,
+            posted_at=self.posted_at,
+        )
+        entry._state.adding = False
+        return entry
 
 
 def ledger_post_many(
-    *, planned: Sequence[PlannedEntry], batch_size: int = 2000
+    *, planned: Sequence[PlannedEntry], batch_size: int = 2000, known_new: bool = False
 ) -> list[PlannedEntry]:
     """Post many balanced entries with bulk inserts; for imports and demo data.
 
@@ -148,6 +191,9 @@ def ledger_post_many(
     balances moved in the same transaction) for callers that hold the only
     writer, e.g. a statement import under its own lock. Entries whose source
     was already posted are skipped; returns the ones posted, with ``entry`` set.
+    ``known_new=True`` skips that check for a caller that has just made sure no source was
+    posted (in this transaction); a source posted after all still cannot be posted twice:
+    the unique key fails the insert and the caller's transaction writes nothing.
     """
     for item in planned:
         _check_lines(item.lines)
@@ -155,7 +201,7 @@ def ledger_post_many(
         keys = {(item.source_type, str(item.source_id), item.kind) for item in planned}
         if len(keys) != len(planned):
             raise LedgerError("The same source appears twice in one batch.")
-        existing = _existing_keys(keys)
+        existing = set() if known_new else _existing_keys(keys)
         todo = [
             item
             for item in planned
@@ -189,17 +235,7 @@ def ledger_post_many(
                     posted_at,
                 )
             )
-            item.entry = JournalEntry(
-                pk=entry_id,
-                budget_id=budget_id,
-                kind=item.kind,
-                source_type=item.source_type,
-                source_id=str(item.source_id),
-                memo=item.memo[:300],
-                occurred_on=item.occurred_on,
-                posted_at=posted_at,
-            )
-            item.entry._state.adding = False
+            item.entry_id, item.posted_at = entry_id, posted_at
             for account, pence in item.lines:
                 posting_rows.append((entry_id, account.pk, pence))
                 deltas[account.pk] += pence
@@ -225,17 +261,23 @@ def ledger_post_many(
 
 
 def _existing_keys(keys: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    from .bulk import existing_values
+
     by_type: dict[tuple[str, str], list[str]] = defaultdict(list)
     for source_type, source_id, kind in keys:
         by_type[(source_type, kind)].append(source_id)
     found = set()
     for (source_type, kind), ids in by_type.items():
-        for start in range(0, len(ids), 5000):
-            found.update(
-                JournalEntry.objects.filter(
-                    source_type=source_type, kind=kind, source_id__in=ids[start : start + 5000]
-                ).values_list("source_type", "source_id", "kind")
+        found.update(
+            (source_type, source_id, kind)
+            for source_id in existing_values(
+                JournalEntry._meta.db_table,
+                "source_id",
+                ids,
+                where='"source_type" = %s AND "kind" = %s',
+                params=[source_type, kind],
             )
+        )
     return found
 
 

@@ -8,7 +8,9 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.utils import timezone
 
+from commissioning.demand.services import demand_rollups_apply
 from marketplace.payments.mcc import category_for_mcc
 from marketplace.payments.models import Channel, MatchStatus, Purchase
 
@@ -22,7 +24,8 @@ from ..models import (
     StatementImport,
 )
 from ..statement_schemes import SCHEMES, StatementScheme
-from .ledger import PlannedEntry, budget_accounts, ledger_post_many
+from .bulk import existing_values, insert_rows, reserve_ids
+from .ledger import LedgerError, PlannedEntry, budgets_accounts, ledger_post_many
 
 
 @dataclass(frozen=True)
@@ -70,24 +73,25 @@ def _parse_date(text: str, formats: tuple[str, ...]) -> date:
     raise ValueError
 
 
-def _amount(row: dict, scheme: StatementScheme) -> int:
+def _amount(row: list[str], at: dict[str, int | None], scheme: StatementScheme) -> int:
     """Money spent in pence: positive for a payment, negative for a refund."""
-    cols = scheme.columns
+
+    def cell(field: str) -> str:
+        index = at.get(field)
+        return row[index] if index is not None and index < len(row) else ""
+
     if scheme.amount_style == "debit_credit":
-        debit, credit = (
-            (row.get(cols["debit"]) or "").strip(),
-            (row.get(cols["credit"]) or "").strip(),
-        )
+        debit, credit = cell("debit").strip(), cell("credit").strip()
         if debit and credit:
             raise ValueError("has both a debit and a credit")
         if not debit and not credit:
             raise ValueError("has no amount")
         return _pence(debit) if debit else -_pence(credit)
-    pence = _pence(row.get(cols["amount"]) or "")
+    pence = _pence(cell("amount"))
     if scheme.amount_style == "spend_negative":
         return -pence
     if scheme.amount_style == "direction":
-        direction = (row.get(cols["direction"]) or "").strip().upper()
+        direction = cell("direction").strip().upper()
         if direction not in ("D", "C"):
             raise ValueError("has a debit/credit marker that is not D or C")
         return abs(pence) if direction == "D" else -abs(pence)
@@ -98,8 +102,9 @@ def statement_parse(*, text: str, scheme_name: str) -> tuple[list[_Line], list[L
     """Read every line; returns the good lines and a problem for each bad one (line numbers
     count the header as line 1, as a spreadsheet shows them)."""
     scheme = SCHEMES[scheme_name]
-    reader = csv.DictReader(io.StringIO(text))
-    headers = set(reader.fieldnames or [])
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    headers = set(header)
     missing = [
         scheme.columns[f]
         for f in (
@@ -110,19 +115,28 @@ def statement_parse(*, text: str, scheme_name: str) -> tuple[list[_Line], list[L
     ]
     if missing:
         return [], [LineProblem(1, f"the header is missing the column(s): {', '.join(missing)}")]
-    cols = scheme.columns
+    # As csv.DictReader reads it: the last column of a repeated name wins.
+    position = {name: index for index, name in enumerate(header)}
+    at = {field: position.get(column) for field, column in scheme.columns.items()}
     cards = {
         card.reference: card
         for card in Card.objects.filter(scheme=scheme_name).select_related("budget__budget_holder")
     }
+    dates: dict[str, date | None] = {}  # a statement has few distinct dates: read each once
+
+    def cell(row: list[str], field: str) -> str:
+        index = at.get(field)
+        return row[index] if index is not None and index < len(row) else ""
+
     lines, problems, seen = [], [], set()
+    # Blank rows count too, as a spreadsheet numbers them.
     for number, row in enumerate(reader, start=2):
-        if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+        if not row or not any(value.strip() for value in row):
             continue
-        reference = (row.get(cols["reference"]) or "").strip()
-        card_reference = (row.get(cols["card_reference"]) or "").strip()
-        merchant = (row.get(cols["merchant_name"]) or "").strip()
-        mcc = (row.get(cols.get("mcc", "")) or "").strip() if cols.get("mcc") else ""
+        reference = cell(row, "reference").strip()
+        card_reference = cell(row, "card_reference").strip()
+        merchant = cell(row, "merchant_name").strip()
+        mcc = cell(row, "mcc").strip()
         if not reference:
             problems.append(LineProblem(number, "the transaction reference is empty"))
             continue
@@ -138,15 +152,18 @@ def statement_parse(*, text: str, scheme_name: str) -> tuple[list[_Line], list[L
                 LineProblem(number, f"card {card_reference or '(empty)'} is not on any budget")
             )
             continue
-        try:
-            occurred_on = _parse_date(row.get(cols["date"]) or "", scheme.date_formats)
-        except ValueError:
-            problems.append(
-                LineProblem(number, f"the date '{row.get(cols['date']) or ''}' is not a date")
-            )
+        date_text = cell(row, "date")
+        if date_text not in dates:
+            try:
+                dates[date_text] = _parse_date(date_text, scheme.date_formats)
+            except ValueError:
+                dates[date_text] = None
+        occurred_on = dates[date_text]
+        if occurred_on is None:
+            problems.append(LineProblem(number, f"the date '{date_text}' is not a date"))
             continue
         try:
-            pence = _amount(row, scheme)
+            pence = _amount(row, at, scheme)
         except InvalidOperation:
             problems.append(
                 LineProblem(number, "the amount is not a sum of money in pounds and pence")
@@ -173,9 +190,7 @@ def statement_parse(*, text: str, scheme_name: str) -> tuple[list[_Line], list[L
                 card=card,
                 occurred_on=occurred_on,
                 merchant_name=merchant[:200],
-                merchant_postcode=(row.get(cols.get("merchant_postcode", "")) or "").strip()[:12]
-                if cols.get("merchant_postcode")
-                else "",
+                merchant_postcode=cell(row, "merchant_postcode").strip()[:12],
                 mcc=mcc,
                 pence=pence,
             )
@@ -201,14 +216,14 @@ def statement_import(
     if problems:
         raise StatementError(problems)
     with transaction.atomic():
-        keys = [line.key for line in lines]
-        already = set()
-        for start in range(0, len(keys), 5000):
-            already.update(
-                CardTransaction.objects.filter(
-                    source=CardTransactionSource.STATEMENT, reference__in=keys[start : start + 5000]
-                ).values_list("reference", flat=True)
-            )
+        # One query for the lines an earlier import already wrote.
+        already = existing_values(
+            CardTransaction._meta.db_table,
+            "reference",
+            [line.key for line in lines],
+            where='"source" = %s',
+            params=[CardTransactionSource.STATEMENT],
+        )
         new = [line for line in lines if line.key not in already]
         record = StatementImport.objects.create(
             scheme=scheme_name,
@@ -224,31 +239,30 @@ def statement_import(
 
 
 def _write(lines: list[_Line], record: StatementImport) -> None:
-    accounts = {}
+    """Ledger entries, card transactions and purchases for new lines, each table written in
+    bulk (COPY on PostgreSQL), then the demand rollups once for the whole batch."""
+    accounts = budgets_accounts(budget_ids={line.card.budget_id for line in lines})
     planned = []
     for line in lines:
-        budget = line.card.budget
-        if budget.pk not in accounts:
-            accounts[budget.pk] = budget_accounts(budget=budget)
-        funds = accounts[budget.pk][AccountKind.HOLDER_FUNDS]
-        clearing = accounts[budget.pk][AccountKind.CARD_CLEARING]
-        spend = line.pence > 0
+        budget_accounts = accounts[line.card.budget_id]
         planned.append(
             PlannedEntry(
-                kind=EntryKind.CARD_SPEND if spend else EntryKind.REFUND,
+                kind=EntryKind.CARD_SPEND if line.pence > 0 else EntryKind.REFUND,
                 source_type="card_statement",
                 source_id=line.key,
-                lines=[(funds, -line.pence), (clearing, line.pence)],
+                lines=[
+                    (budget_accounts[AccountKind.HOLDER_FUNDS], -line.pence),
+                    (budget_accounts[AccountKind.CARD_CLEARING], line.pence),
+                ],
                 occurred_on=line.occurred_on,
                 memo=line.merchant_name,
             )
         )
-    posted = ledger_post_many(planned=planned)
-    entry_by_key = {item.source_id: item.entry for item in posted}
-    from django.utils import timezone
-
-    from .bulk import insert_rows
-
+    # Every line is new (checked above, under this transaction), so each entry is posted;
+    # a concurrent import of the same lines fails on the unique keys and writes nothing.
+    posted = ledger_post_many(planned=planned, known_new=True)
+    if len(posted) != len(planned):
+        raise LedgerError("Some statement lines are in the ledger without a card transaction.")
     now = timezone.now()
     insert_rows(
         CardTransaction._meta.db_table,
@@ -285,23 +299,30 @@ def _write(lines: list[_Line], record: StatementImport) -> None:
                 "",
                 line.occurred_on,
                 False,
-                entry_by_key[line.key].pk,
+                item.entry_id,
                 record.pk,
                 now,
             )
-            for line in lines
+            for line, item in zip(lines, posted, strict=True)
         ],
     )
-    purchases = _purchases(lines)
-    Purchase.objects.bulk_create(purchases, batch_size=2000)
-    from commissioning.demand.services import demand_rollups_apply
-
+    rows = _purchase_rows(lines, now)
+    insert_rows(Purchase._meta.db_table, _PURCHASE_COLUMNS, rows)
+    purchases = []
+    for row in rows:
+        purchase = Purchase(*row)
+        purchase._state.adding = False
+        purchases.append(purchase)
     demand_rollups_apply(purchases=purchases, sign=1)
 
 
-def _purchases(lines: list[_Line]) -> list[Purchase]:
-    """The purchases, matched to directory providers once per distinct merchant (as
-    ``purchase_record`` would match each one), so a long statement stays fast."""
+# Every column, in the model's field order (so a row also builds the instance positionally).
+_PURCHASE_COLUMNS = [field.attname for field in Purchase._meta.concrete_fields]
+
+
+def _purchase_rows(lines: list[_Line], now) -> list[tuple]:
+    """The purchases as rows of ``_PURCHASE_COLUMNS`` (ids reserved), matched to directory providers once per
+    distinct merchant (as ``purchase_record`` would match each one)."""
     from marketplace.payments.matching import (
         merchant_index,
         merchant_key,
@@ -312,8 +333,6 @@ def _purchases(lines: list[_Line]) -> list[Purchase]:
 
     index = merchant_index()
     matches: dict[tuple[str, str, str], tuple] = {}
-    organisations: dict[int, Organisation] = {}
-    purchases = []
     for line in lines:
         merchant = (line.merchant_name, line.merchant_postcode, line.mcc)
         if merchant not in matches:
@@ -323,43 +342,54 @@ def _purchases(lines: list[_Line]) -> list[Purchase]:
                 merchant_category_code=line.mcc,
                 index=index,
             )
-            if result.organisation_id is not None and result.organisation_id not in organisations:
-                organisations[result.organisation_id] = Organisation.objects.get(
-                    pk=result.organisation_id
-                )
+            if result.organisation_id is not None:
+                status = MatchStatus.MATCHED
+            elif line.mcc:
+                status = MatchStatus.CATEGORY_ONLY
+            else:
+                status = MatchStatus.UNMATCHED
             matches[merchant] = (
-                organisations.get(result.organisation_id) if result.organisation_id else None,
+                result.organisation_id,
                 result.confidence,
                 result.category if result.organisation_id else category_for_mcc(line.mcc),
                 merchant_key(line.merchant_name),
                 normalise_postcode(line.merchant_postcode)[:10],
+                status,
             )
-        organisation, confidence, category, key, postcode = matches[merchant]
+    sectors = dict(
+        Organisation.objects.filter(
+            pk__in={match[0] for match in matches.values() if match[0] is not None}
+        ).values_list("pk", "sector")
+    )
+    ids = reserve_ids(Purchase._meta.db_table, len(lines))
+    values = {
+        "channel": Channel.CARD_STATEMENT,
+        "stripe_merchant_id": "",
+        "created_at": now,
+    }
+    rows = []
+    for line, pk in zip(lines, ids, strict=True):
+        organisation_id, confidence, category, key, postcode, status = matches[
+            (line.merchant_name, line.merchant_postcode, line.mcc)
+        ]
         holder = line.card.budget.budget_holder
-        if organisation is not None:
-            status = MatchStatus.MATCHED
-        elif line.mcc:
-            status = MatchStatus.CATEGORY_ONLY
-        else:
-            status = MatchStatus.UNMATCHED
-        purchases.append(
-            Purchase(
-                budget_holder=holder,
-                organisation=organisation,
-                category=category,
-                amount_pence=line.pence,
-                occurred_on=line.occurred_on,
-                channel=Channel.CARD_STATEMENT,
-                source_reference=f"statement:{line.key}",
-                merchant_name=line.merchant_name,
-                merchant_category_code=line.mcc,
-                merchant_key=key,
-                merchant_postcode=postcode,
-                match_status=status,
-                match_confidence=confidence,
-                care_group=holder.care_group,
-                postcode_district=holder.postcode_district,
-                sector=organisation.sector if organisation is not None else "",
-            )
+        values.update(
+            id=pk,
+            budget_holder_id=holder.pk,
+            organisation_id=organisation_id,
+            category=category,
+            amount_pence=line.pence,
+            occurred_on=line.occurred_on,
+            source_reference=f"statement:{line.key}",
+            merchant_name=line.merchant_name,
+            merchant_category_code=line.mcc,
+            merchant_key=key,
+            merchant_postcode=postcode,
+            match_status=status,
+            match_confidence=confidence,
+            care_group=holder.care_group,
+            postcode_district=holder.postcode_district,
+            sector=sectors.get(organisation_id, "") if organisation_id is not None else "",
         )
-    return purchases
+        rows.append(tuple(values[column] for column in _PURCHASE_COLUMNS))
+    return rows
