@@ -5,6 +5,7 @@ real webhook, some blocked-shop declines, and one budget with about 10 weeks uns
 
 import csv
 import io
+import json
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
@@ -18,8 +19,19 @@ from marketplace.payments.mcc import MCC_CATEGORIES
 from marketplace.providers.taxonomy import ServiceCategory
 
 from .event_player import BLOCKED_MERCHANTS, EVERYDAY_MERCHANTS, Merchant, Signer, play_payment
-from .models import Authorization, Card, CardScheme, Deployment, LoadSchedule, StripeEvent
-from .services import budget_create, budget_loads_post_due, statement_import
+from .models import (
+    Authorization,
+    BudgetLoad,
+    Card,
+    CardScheme,
+    CardStatus,
+    Deployment,
+    LoadSchedule,
+    PersonalBudget,
+    StripeEvent,
+    SupportPlan,
+)
+from .services import budget_loads_post_due, budgets_accounts, statement_import
 
 ANNUAL_POUNDS = {
     CareGroup.OLDER_PEOPLE: (6_000, 22_000),
@@ -67,6 +79,7 @@ HIGH_STREET = [
 ]
 STATEMENT_SCHEMES = [CardScheme.DEFAULT, CardScheme.ALLPAY, CardScheme.PFS, CardScheme.EML]
 STRIPE_HOLDERS = 10
+SAVERS = 4  # budgets besides the surplus case that build up more than 8 weeks unspent
 DEMO_WEBHOOK_SECRET = "whsec_demo_only"  # noqa: S105 - used only when no real secret is set
 
 
@@ -102,42 +115,37 @@ def seed(ctx: DemoContext) -> None:
     today = ctx.today
     starts_on = today - timedelta(days=364)
     ends_on = starts_on + timedelta(days=729)
-    budgets = []
+    sam, kamala = personas.get("sam"), personas.get("kamala")
+    specs = []
     for holder in holders:
         low, high = ANNUAL_POUNDS[CareGroup(holder.care_group)]
-        is_sam = holder == personas.get("sam")
-        is_kamala = holder == personas.get("kamala")
+        is_sam, is_kamala = holder == sam, holder == kamala
         cash_allowed = ctx.rng.random() < 0.2 and not is_sam
-        budgets.append(
-            budget_create(
-                budget_holder=holder,
-                annual_amount_pence=(
+        specs.append(
+            {
+                "budget_holder": holder,
+                "annual_amount_pence": (
                     18_200 if is_sam else 14_300 if is_kamala else ctx.rng.randint(low, high)
                 )
                 * 100,
-                starts_on=starts_on,
-                ends_on=ends_on,
-                load_schedule=LoadSchedule.WEEKLY
+                "load_schedule": LoadSchedule.WEEKLY
                 if ctx.rng.random() < 0.25
                 else LoadSchedule.FOUR_WEEKLY,
-                deployment=(
+                "deployment": (
                     Deployment.MIXED
                     if is_kamala or ctx.rng.random() < 0.15
                     else Deployment.DIRECT_PAYMENT
                 ),
-                outcomes=OUTCOMES[CareGroup(holder.care_group)],
-                cash_allowed=cash_allowed,
-                cash_limit_pence=10_000 if cash_allowed else 0,
-                approval_required_above_pence=50_000
+                "cash_allowed": cash_allowed,
+                "approval_required_above_pence": 50_000
                 if is_kamala
                 else (100_000 if ctx.rng.random() < 0.3 else None),
-                agreed_on=starts_on - timedelta(days=14),
-            )
+            }
         )
+    budgets = _budgets_create(specs, starts_on=starts_on, ends_on=ends_on)
     budget_loads_post_due(on=today, budgets=budgets)
 
     # Cards: Sam and a few others on Stripe Issuing; everyone else on a council scheme.
-    sam = personas.get("sam")
     stripe_budgets = [b for b in budgets if b.budget_holder == sam]
     others = [b for b in budgets if b.budget_holder != sam]
     stripe_budgets += ctx.rng.sample(others[2:], min(STRIPE_HOLDERS, max(0, len(others) - 2)))
@@ -154,7 +162,8 @@ def seed(ctx: DemoContext) -> None:
                     last4=f"{4000 + number % 6000:04d}"[-4:],
                 )
             )
-        else:
+        if budget.pk not in stripe_ids or budget.budget_holder != sam:
+            # Stripe holders other than Sam moved to Stripe two months ago from this card.
             scheme = STATEMENT_SCHEMES[number % len(STATEMENT_SCHEMES)]
             cards.append(
                 Card(
@@ -162,25 +171,88 @@ def seed(ctx: DemoContext) -> None:
                     scheme=scheme,
                     reference=f"{scheme.upper()}-{number:06d}",
                     last4=f"{number % 10000:04d}",
+                    status=CardStatus.CANCELED if budget.pk in stripe_ids else CardStatus.ACTIVE,
                 )
             )
     Card.objects.bulk_create(cards)
 
     merchants = _directory_merchants() or []
     surplus_budget = next(
-        (b for b in others if b.budget_holder != personas.get("kamala") and b.pk not in stripe_ids),
+        (b for b in others if b.budget_holder != kamala and b.pk not in stripe_ids),
         None,
     )
-    _statement_spending(ctx, cards, merchants, surplus_budget)
-    _stripe_spending(ctx, [c for c in cards if c.scheme == CardScheme.STRIPE], merchants, sam)
+    # Most people spend nearly all their money; a few (besides the surplus case) let more
+    # than 8 weeks build up, so the monitoring queue has a handful of real surplus cases.
+    plain = [b for b in others if b.pk not in stripe_ids and b != surplus_budget]
+    savers = {b.pk for b in ctx.rng.sample(plain, min(SAVERS, len(plain)))}
+    stripe_cards = [c for c in cards if c.scheme == CardScheme.STRIPE]
+    stripe_plan = _stripe_plan(ctx, stripe_cards, merchants, sam)
+    _statement_spending(ctx, cards, merchants, surplus_budget, savers, stripe_plan)
+    _stripe_spending(ctx, stripe_plan)
 
     ctx.made["personal_budgets"] = budgets
     ctx.made["cards"] = cards
     ctx.made["surplus_budget"] = surplus_budget
 
 
-def _statement_spending(ctx, cards, merchants, surplus_budget) -> None:
-    """12 months of statement lines per scheme, imported through the real import."""
+def _budgets_create(specs: list[dict], *, starts_on, ends_on) -> list[PersonalBudget]:
+    """What ``budget_create`` makes for each spec (budget, support plan, ledger accounts and
+    load schedule), written with a few bulk inserts."""
+    budgets = PersonalBudget.objects.bulk_create(
+        [
+            PersonalBudget(
+                budget_holder=spec["budget_holder"],
+                annual_amount_pence=spec["annual_amount_pence"],
+                load_schedule=spec["load_schedule"],
+                starts_on=starts_on,
+                ends_on=ends_on,
+                care_group=spec["budget_holder"].care_group,
+                deployment=spec["deployment"],
+            )
+            for spec in specs
+        ]
+    )
+    SupportPlan.objects.bulk_create(
+        [
+            SupportPlan(
+                budget=budget,
+                outcomes=list(OUTCOMES[CareGroup(budget.care_group)]),
+                cash_allowed=spec["cash_allowed"],
+                cash_limit_pence=10_000 if spec["cash_allowed"] else 0,
+                approval_required_above_pence=spec["approval_required_above_pence"],
+                agreed_on=starts_on - timedelta(days=14),
+            )
+            for budget, spec in zip(budgets, specs, strict=True)
+        ]
+    )
+    budgets_accounts(budget_ids=[b.pk for b in budgets])
+    BudgetLoad.objects.bulk_create(
+        [
+            BudgetLoad(budget=budget, due_on=day, amount_pence=pence)
+            for budget in budgets
+            for day, pence in budget.load_plan()
+        ],
+        batch_size=2000,
+    )
+    return budgets
+
+
+def _paid_in(budget, today) -> int:
+    return sum(pence for day, pence in budget.load_plan() if day <= today)
+
+
+def _weekly_spend(ctx, total: int, weeks: int) -> list[int]:
+    """``total`` pence spread over ``weeks`` weeks, a little uneven."""
+    if weeks <= 0 or total <= 0:
+        return [0] * max(weeks, 0)
+    shares = [ctx.rng.uniform(0.8, 1.2) for _ in range(weeks)]
+    scale = total / sum(shares)
+    return [int(share * scale) for share in shares]
+
+
+def _statement_spending(ctx, cards, merchants, surplus_budget, savers, stripe_plan) -> None:
+    """12 months of statement lines per scheme, imported through the real import (one file
+    per scheme)."""
     today = ctx.today
     rows: dict[str, list[dict]] = defaultdict(list)
     pool = merchants + HIGH_STREET
@@ -189,32 +261,50 @@ def _statement_spending(ctx, cards, merchants, surplus_budget) -> None:
             continue
         budget = card.budget
         weekly = budget.weekly_funding_pence
-        # Most people spend nearly all of it; the surplus case stops 10 weeks ago.
-        share = 1.0 if budget == surplus_budget else ctx.rng.uniform(0.86, 0.99)
+        # Left unspent today, in weeks of funding: most people 1 to 6, a few savers 8.5 to
+        # 12; the surplus case spends everything until 10 weeks ago.
+        if budget == surplus_budget:
+            left_weeks = None
+        elif budget.pk in savers:
+            left_weeks = ctx.rng.uniform(8.5, 12)
+        else:
+            left_weeks = ctx.rng.uniform(1, 6)
         favourites = ctx.rng.sample(pool, min(4, len(pool)))
-        stop = today - timedelta(weeks=10) if budget == surplus_budget else today
-        day = budget.starts_on + timedelta(days=ctx.rng.randint(0, 5))
-        while day < stop:
-            week_spend = int(weekly * share)
+        first = budget.starts_on + timedelta(days=ctx.rng.randint(0, 5))
+        if budget == surplus_budget:
+            stop = today - timedelta(weeks=10)
+            spend_total = _paid_in(budget, today) - weekly * 10
+        else:
+            # A Stripe holder's old card stops when their Stripe card starts.
+            stripe = stripe_plan.get(budget.pk)
+            stop = stripe["starts"] if stripe else today
+            spend_total = (
+                _paid_in(budget, today)
+                - int(weekly * left_weeks)
+                - (stripe["total"] if stripe else 0)
+            )
+        weeks = max(0, ((stop - first).days + 6) // 7)
+        for week, week_spend in enumerate(_weekly_spend(ctx, spend_total, weeks)):
+            day = first + timedelta(weeks=week)
             payments = ctx.rng.randint(1, 3)
-            for _ in range(payments):
+            spent = 0
+            for payment in range(payments):
                 merchant = (
                     ctx.rng.choice(favourites) if ctx.rng.random() < 0.8 else ctx.rng.choice(pool)
                 )
-                pence = max(100, week_spend // payments + ctx.rng.randint(-500, 500))
-                rows[card.scheme].append(
-                    _row(
-                        card,
-                        day + timedelta(days=ctx.rng.randint(0, 6)),
-                        merchant,
-                        pence,
-                        len(rows[card.scheme]),
-                    )
+                pence = (
+                    week_spend - spent
+                    if payment == payments - 1
+                    else week_spend // payments + ctx.rng.randint(-500, 500)
                 )
-            day += timedelta(days=7)
-        if ctx.rng.random() < 0.3 and favourites:
+                if pence < 100:
+                    continue
+                spent += pence
+                when = min(day + timedelta(days=ctx.rng.randint(0, 6)), stop - timedelta(days=1))
+                rows[card.scheme].append(_row(card, when, merchant, pence, len(rows[card.scheme])))
+        if ctx.rng.random() < 0.3 and favourites and budget != surplus_budget:
             rows[card.scheme].append(
-                _row(card, today - timedelta(days=20), favourites[0], -1500, len(rows[card.scheme]))
+                _row(card, stop - timedelta(days=20), favourites[0], -1500, len(rows[card.scheme]))
             )
     for scheme, scheme_rows in rows.items():
         scheme_rows = [row for row in scheme_rows if row["date"] <= today]
@@ -345,7 +435,42 @@ def _csv(scheme: str, rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def _stripe_spending(ctx, cards, merchants, sam) -> None:
+def _stripe_plan(ctx, cards, merchants, sam) -> dict[int, dict]:
+    """The Stripe card payments to play, by budget id: Sam's card for 12 months, the others
+    for the last 2 months (they used a council card before)."""
+    everyday = list(merchants[:20]) + EVERYDAY_MERCHANTS
+    plan = {}
+    for card in cards:
+        budget = card.budget
+        months = 12 if budget.budget_holder == sam else 2
+        weekly = budget.weekly_funding_pence
+        payments = []
+        for week in range(months * 52 // 12, 0, -1):
+            moment = timezone.make_aware(
+                datetime.combine(ctx.today - timedelta(weeks=week), time(11))
+            )
+            pence = max(300, int(weekly * ctx.rng.uniform(0.93, 1.0)))
+            payments.append(
+                {
+                    "card": card,
+                    "pence": pence,
+                    "merchant": ctx.rng.choice(everyday),
+                    "created": int(moment.timestamp()),
+                    "refund": pence // 4 if ctx.rng.random() < 0.05 else 0,
+                    "blocked": ctx.rng.random() < (0.08 if months == 12 else 0.1),
+                    "blocked_pence": ctx.rng.choice([1000, 2000, 2500]),
+                    "blocked_merchant": ctx.rng.choice(BLOCKED_MERCHANTS),
+                }
+            )
+        plan[budget.pk] = {
+            "payments": payments,
+            "starts": ctx.today - timedelta(weeks=months * 52 // 12),
+            "total": sum(p["pence"] - p["refund"] for p in payments),
+        }
+    return plan
+
+
+def _stripe_spending(ctx, plan) -> None:
     """Card payments, refunds and blocked-shop attempts, signed and posted to the real webhook view."""
     from .webhooks import stripe_webhook
 
@@ -360,40 +485,30 @@ def _stripe_spending(ctx, cards, merchants, sam) -> None:
             HTTP_STRIPE_SIGNATURE=signature,
         )
         response = stripe_webhook(request)
-        import json
-
         return response.status_code, json.loads(response.content or b"{}")
 
     signer = Signer(secret, send)
-    everyday = list(merchants[:20]) + EVERYDAY_MERCHANTS
     with override_settings(STRIPE_WEBHOOK_SECRET=secret):
-        for card in cards:
-            budget = card.budget
-            months = 12 if card.budget.budget_holder == sam else 2
-            weekly = budget.weekly_funding_pence
-            for week in range(months * 52 // 12, 0, -1):
-                moment = timezone.make_aware(
-                    datetime.combine(ctx.today - timedelta(weeks=week), time(11))
-                )
-                merchant = ctx.rng.choice(everyday)
-                pence = max(300, int(weekly * ctx.rng.uniform(0.7, 0.95)))
+        for budget_plan in plan.values():
+            for payment in budget_plan["payments"]:
+                card = payment["card"]
                 play_payment(
                     signer,
                     card_id=card.reference,
                     cardholder_id=card.stripe_cardholder_id,
-                    amount_pence=pence,
-                    merchant=merchant,
-                    created=int(moment.timestamp()),
-                    refund_pence=pence // 4 if ctx.rng.random() < 0.05 else 0,
+                    amount_pence=payment["pence"],
+                    merchant=payment["merchant"],
+                    created=payment["created"],
+                    refund_pence=payment["refund"],
                 )
-                if ctx.rng.random() < (0.08 if months == 12 else 0.1):
+                if payment["blocked"]:
                     play_payment(
                         signer,
                         card_id=card.reference,
                         cardholder_id=card.stripe_cardholder_id,
-                        amount_pence=ctx.rng.choice([1000, 2000, 2500]),
-                        merchant=ctx.rng.choice(BLOCKED_MERCHANTS),
-                        created=int(moment.timestamp()) + 3600,
+                        amount_pence=payment["blocked_pence"],
+                        merchant=payment["blocked_merchant"],
+                        created=payment["created"] + 3600,
                     )
     _date_decisions_from_events()
 

@@ -17,7 +17,13 @@ from ..models import (
     PersonalBudget,
     SupportPlan,
 )
-from .ledger import PlannedEntry, budget_accounts, ledger_post, ledger_post_many
+from .ledger import (
+    PlannedEntry,
+    budget_accounts,
+    budgets_accounts,
+    ledger_post,
+    ledger_post_many,
+)
 
 
 @transaction.atomic
@@ -87,11 +93,9 @@ def budget_loads_post_due(*, on: date, budgets: Iterable[PersonalBudget] | None 
         loads = list(loads.select_for_update(of=("self",)).order_by("pk"))
         if not loads:
             return 0
-        accounts = {}
+        accounts = budgets_accounts(budget_ids={load.budget_id for load in loads})
         planned = []
         for load in loads:
-            if load.budget_id not in accounts:
-                accounts[load.budget_id] = budget_accounts(budget=load.budget)
             budget_accounts_ = accounts[load.budget_id]
             planned.append(
                 PlannedEntry(
