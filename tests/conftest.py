@@ -96,22 +96,54 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def pytest_collection_modifyitems(config, items):
-    """Transactional tests (live server, real Celery worker) restore the migrations' data after them.
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (
+        marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
+    ):
+        return True
+    return "live_server" in item.fixturenames or "transactional_db" in item.fixturenames
 
-    Django empties every table after a transactional test; without this, the
-    tests that follow on the same worker would lose what migrations create:
-    Wagtail's root page, default site and moderation workflow, and the role groups.
-    """
-    for item in items:
-        marker = item.get_closest_marker("django_db")
-        transactional = "live_server" in item.fixturenames or "transactional_db" in item.fixturenames
-        if marker is not None and marker.kwargs.get("transaction"):
-            transactional = True
-        if transactional:
-            kwargs = dict(marker.kwargs) if marker is not None else {}
-            kwargs.update(transaction=True, serialized_rollback=True)
-            item.add_marker(pytest.mark.django_db(**kwargs))
+
+@pytest.fixture(scope="session", autouse=True)
+def _migration_data_snapshot(django_db_setup, django_db_blocker):
+    """Keep what the migrations put in the test database (Wagtail's root page, site and
+    workflows, the role groups and permissions), to put back after transactional tests."""
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if not getattr(connection, "_scc_migration_data", None):
+                connection._scc_migration_data = connection.creation.serialize_db_to_string()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Django empties every table after a transactional test (live server, real Celery
+    worker); put the migrations' data back so the tests after it on this worker have it."""
+    yield
+    # With no next test the session is ending and the test database is gone.
+    if nextitem is None or not _is_transactional(item):
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    from django.core.management import call_command
+    from django.db import connections
+
+    with item.config.stash[blocking_manager_key].unblock():
+        for connection in connections.all():
+            contents = getattr(connection, "_scc_migration_data", None)
+            if contents:
+                # Empty again without the post-migrate signal, which would recreate
+                # content types and permissions that the snapshot holds too.
+                call_command(
+                    "flush",
+                    interactive=False,
+                    database=connection.alias,
+                    inhibit_post_migrate=True,
+                    verbosity=0,
+                )
+                connection.creation.deserialize_db_from_string(contents)
 
 
 def pytest_report_header(config):
