@@ -117,6 +117,18 @@ def _migration_data_snapshot(django_db_setup, django_db_blocker):
                 connection._scc_migration_data = connection.creation.serialize_db_to_string()
 
 
+def _reset_sequences(connection) -> None:
+    """Loaded rows keep their ids; move each id sequence past them."""
+    from django.apps import apps
+    from django.core.management.color import no_style
+
+    statements = connection.ops.sequence_reset_sql(no_style(), apps.get_models())
+    if statements:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     """Django empties every table after a transactional test (live server, real Celery
@@ -144,6 +156,7 @@ def pytest_runtest_teardown(item, nextitem):
                     verbosity=0,
                 )
                 connection.creation.deserialize_db_from_string(contents)
+                _reset_sequences(connection)
 
 
 def pytest_report_header(config):

@@ -82,11 +82,14 @@ def test_ended_delegation_loses_access(client_for):
     assert client.get(url).status_code == 404
 
 
-CMS_ADMIN_ACCESS = {role: role in (Role.CMS_EDITOR, Role.ADMINISTRATOR) for role in Role}
+# Editors edit content and the directory; commissioners edit fair cost rates, block
+# contracts and the Market Position Statement; grant officers the fund and framework.
+CMS_ADMIN_ROLES = (Role.CMS_EDITOR, Role.ADMINISTRATOR, Role.COMMISSIONER, Role.GRANT_OFFICER)
+CMS_ADMIN_ACCESS = {role: role in CMS_ADMIN_ROLES for role in Role}
 
 
 @pytest.mark.parametrize(("role", "allowed"), CMS_ADMIN_ACCESS.items())
-def test_only_editors_and_administrators_open_the_cms(client_for, role, allowed):
+def test_only_council_staff_with_content_to_edit_open_the_cms(client_for, role, allowed):
     client, _ = client_for(role)
     response = client.get("/admin/")
     if allowed:

@@ -123,7 +123,11 @@ def test_session_and_csrf_cookies_are_not_readable_by_scripts(settings):
 
 
 def _load_production_settings(env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "STRIPE_"))
+    }
     clean.update(env)
     code = "import django; from django.conf import settings; django.setup(); print(settings.SECURE_HSTS_SECONDS, settings.SESSION_COOKIE_SECURE, settings.SECURE_SSL_REDIRECT)"
     return subprocess.run(
