@@ -105,6 +105,11 @@ def _is_transactional(item) -> bool:
     return "live_server" in item.fixturenames or "transactional_db" in item.fixturenames
 
 
+# Keyed by database alias, not stored on the connection: Django's connections are
+# context-local, and Playwright's sync API runs tests in a different context.
+_MIGRATION_DATA: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _migration_data_snapshot(django_db_setup, django_db_blocker):
     """Keep what the migrations put in the test database (Wagtail's root page, site and
@@ -113,8 +118,9 @@ def _migration_data_snapshot(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         for connection in connections.all():
-            if not getattr(connection, "_scc_migration_data", None):
-                connection._scc_migration_data = connection.creation.serialize_db_to_string()
+            _MIGRATION_DATA.setdefault(
+                connection.alias, connection.creation.serialize_db_to_string()
+            )
 
 
 def _reset_sequences(connection) -> None:
@@ -144,7 +150,7 @@ def pytest_runtest_teardown(item, nextitem):
 
     with item.config.stash[blocking_manager_key].unblock():
         for connection in connections.all():
-            contents = getattr(connection, "_scc_migration_data", None)
+            contents = _MIGRATION_DATA.get(connection.alias)
             if contents:
                 # Empty again without the post-migrate signal, which would recreate
                 # content types and permissions that the snapshot holds too.
