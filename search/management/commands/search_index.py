@@ -1,8 +1,8 @@
 """Build or inspect the search indexes.
 
-    python manage.py search_index --rebuild   # new index, bulk load, alias swap: no downtime
-    python manage.py search_index --status
-    python manage.py search_index --delete    # Elasticsearch alias and every index behind it
+python manage.py search_index --rebuild   # new index, bulk load, alias swap: no downtime
+python manage.py search_index --status
+python manage.py search_index --delete    # Elasticsearch alias and every index behind it
 """
 
 from django.conf import settings
@@ -29,7 +29,9 @@ class Command(BaseCommand):
             return
         if delete:
             if not settings.ELASTICSEARCH_URL:
-                raise CommandError("ELASTICSEARCH_URL is not set: there is no Elasticsearch index to delete.")
+                raise CommandError(
+                    "ELASTICSEARCH_URL is not set: there is no Elasticsearch index to delete."
+                )
             index.index_drop()
             self.stdout.write("Deleted the Elasticsearch index.")
             return
@@ -40,6 +42,8 @@ class Command(BaseCommand):
             alias = index.alias_name()
             behind = index.indexes_behind(alias)
             count = get_client().count(index=alias)["count"] if behind else 0
-            self.stdout.write(f"Elasticsearch: alias {alias} -> {', '.join(behind) or 'nothing'}; {count} services.")
+            self.stdout.write(
+                f"Elasticsearch: alias {alias} -> {', '.join(behind) or 'nothing'}; {count} services."
+            )
         else:
             self.stdout.write("Elasticsearch: not configured (ELASTICSEARCH_URL is not set).")
