@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from cms.demo import DemoContext
+from marketplace.accounts.demo import DISTRICTS
 
 from .geo import DISTRICT_CENTROIDS
 from .models import (
@@ -40,21 +41,8 @@ from .models import (
 from .services import directory_record_submit
 from .taxonomy import ServiceCategory
 
-BOROUGH_DISTRICTS = [
-    "N2",
-    "N3",
-    "N11",
-    "N12",
-    "N14",
-    "N20",
-    "EN4",
-    "EN5",
-    "HA8",
-    "NW4",
-    "NW7",
-    "NW9",
-    "NW11",
-]
+# The demo borough is the one its people live in.
+BOROUGH_DISTRICTS = DISTRICTS
 PLACES = {
     "N2": ["East Finchley", "Hampstead Garden Suburb"],
     "N3": ["Finchley", "Church End"],
