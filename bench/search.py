@@ -337,13 +337,23 @@ def main(argv=None) -> int:
         local = threading.local()
 
         def get(path):
-            if not hasattr(local, "connection"):
-                local.connection = http.client.HTTPConnection(
-                    parts.hostname, parts.port or 80, timeout=30
-                )
-            local.connection.request("GET", path)
-            response = local.connection.getresponse()
-            response.read()
+            # The server closes idle keep-alive connections: reconnect once and resend,
+            # as a browser would.
+            for attempt in (1, 2):
+                if not hasattr(local, "connection"):
+                    local.connection = http.client.HTTPConnection(
+                        parts.hostname, parts.port or 80, timeout=30
+                    )
+                try:
+                    local.connection.request("GET", path)
+                    response = local.connection.getresponse()
+                    response.read()
+                    break
+                except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                    local.connection.close()
+                    del local.connection
+                    if attempt == 2:
+                        raise
             assert response.status == 200, (path, response.status)
 
     rows = []
