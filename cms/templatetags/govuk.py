@@ -2,6 +2,8 @@
 
 from django import template
 
+from cms.formatting import format_pence
+
 register = template.Library()
 
 _CLASSES = {
@@ -36,10 +38,7 @@ def pence(value):
     """Format integer pence as pounds: 2150 -> £21.50, -500 -> -£5.00."""
     if value is None or value == "":
         return ""
-    value = int(value)
-    sign = "-" if value < 0 else ""
-    pounds, pennies = divmod(abs(value), 100)
-    return f"{sign}£{pounds:,}.{pennies:02d}"
+    return format_pence(int(value))
 
 
 @register.filter

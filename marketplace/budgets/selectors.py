@@ -6,6 +6,8 @@ from datetime import date
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from cms.formatting import format_pence
+
 from .models import (
     Account,
     AccountKind,
@@ -163,18 +165,13 @@ def budget_statement(
                 StatementLine(
                     on=on,
                     description=f"{authorization.decline_message} ({authorization.merchant_name}, "
-                    f"{pence_words(authorization.amount_pence)})",
+                    f"{format_pence(authorization.amount_pence)})",
                     kind="declined",
                     declined=True,
                 )
             )
     lines.sort(key=lambda line: (line.on, line.declined or line.pending))
     return lines
-
-
-def pence_words(pence: int) -> str:
-    pounds, pennies = divmod(abs(pence), 100)
-    return f"{'-' if pence < 0 else ''}£{pounds:,}.{pennies:02d}"
 
 
 def budget_spend_by_category(*, budget: PersonalBudget) -> list[tuple[str, int]]:

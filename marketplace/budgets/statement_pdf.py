@@ -8,7 +8,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .selectors import pence_words
+from cms.formatting import format_pence
 
 
 def statement_pdf_bytes(*, budget_holder, budget, start, end, lines, balance: str) -> bytes:
@@ -39,9 +39,9 @@ def statement_pdf_bytes(*, budget_holder, budget, start, end, lines, balance: st
             [
                 f"{line.on:%d %b %Y}",
                 Paragraph(line.description, body),
-                pence_words(line.money_in_pence) if line.money_in_pence else "",
-                pence_words(line.money_out_pence) if line.money_out_pence else "",
-                pence_words(line.balance_pence) if line.balance_pence is not None else "",
+                format_pence(line.money_in_pence) if line.money_in_pence else "",
+                format_pence(line.money_out_pence) if line.money_out_pence else "",
+                format_pence(line.balance_pence) if line.balance_pence is not None else "",
             ]
         )
     table = Table(rows, colWidths=[24 * mm, 80 * mm, 24 * mm, 24 * mm, 28 * mm], repeatRows=1)

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from cms.formatting import format_pence
 from marketplace.accounts.access import role_required
 from marketplace.accounts.audit import audit_record, client_ip
 from marketplace.accounts.models import AuditAction, BudgetHolder
@@ -28,7 +29,6 @@ from .selectors import (
     budget_statement,
     budget_weeks_of_funding,
     guide_url,
-    pence_words,
 )
 from .services import StatementError, statement_import
 
@@ -148,7 +148,7 @@ def statement_pdf(request, person_id: int):
         start=start,
         end=end,
         lines=budget_statement(budget=budget, start=start, end=end),
-        balance=pence_words(budget_balance_pence(budget=budget)),
+        balance=format_pence(budget_balance_pence(budget=budget)),
     )
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = (
