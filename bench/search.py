@@ -30,6 +30,8 @@ import threading
 import time
 from urllib.parse import urlencode
 
+from bench.load import Request, run_load
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
 
 SEARCHES = [
@@ -318,6 +320,7 @@ def main(argv=None) -> int:
     )
     profile_paths = [f"/providers/{slug}/" for slug in slugs]
 
+    rows = []
     if args.in_process:
         from django.test import Client
 
@@ -329,53 +332,45 @@ def main(argv=None) -> int:
             response = local.client.get(path)
             assert response.status_code == 200, (path, response.status_code)
 
-    else:
-        import http.client
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(args.base_url)
-        local = threading.local()
-
-        def get(path):
-            # The server closes idle keep-alive connections: reconnect once and resend,
-            # as a browser would.
-            for attempt in (1, 2):
-                if not hasattr(local, "connection"):
-                    local.connection = http.client.HTTPConnection(
-                        parts.hostname, parts.port or 80, timeout=30
-                    )
-                try:
-                    local.connection.request("GET", path)
-                    response = local.connection.getresponse()
-                    response.read()
-                    break
-                except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                    local.connection.close()
-                    del local.connection
-                    if attempt == 2:
-                        raise
-            assert response.status == 200, (path, response.status)
-
-    rows = []
     for concurrency in sorted({1, args.concurrency}):
-        rows.append(
-            _closed_loop(
-                "GET /find/?...",
-                lambda i: get(search_paths[i]),
-                count=len(search_paths),
-                concurrency=concurrency,
-                duration=args.duration,
-            )
-        )
-        rows.append(
-            _closed_loop(
-                "GET /providers/<slug>/",
-                lambda i: get(profile_paths[i]),
-                count=len(profile_paths),
-                concurrency=concurrency,
-                duration=args.duration,
-            )
-        )
+        for name, paths in (
+            ("GET /find/?...", search_paths),
+            ("GET /providers/<slug>/", profile_paths),
+        ):
+            if args.in_process:
+                rows.append(
+                    _closed_loop(
+                        name,
+                        lambda i, paths=paths: get(paths[i]),
+                        count=len(paths),
+                        concurrency=concurrency,
+                        duration=args.duration,
+                    )
+                )
+            else:
+                # Over HTTP the shared driver sends the requests (keep-alive, reconnects).
+                result = run_load(
+                    name,
+                    args.base_url,
+                    [Request(path) for path in paths],
+                    concurrency=concurrency,
+                    duration_s=args.duration,
+                )
+                assert result.errors == 0, (name, result.statuses)
+                row = result.as_row()
+                rows.append(
+                    {
+                        key: row[key]
+                        for key in (
+                            "name",
+                            "requests",
+                            "p50_ms",
+                            "p95_ms",
+                            "throughput_rps",
+                            "concurrency",
+                        )
+                    }
+                )
         if settings.ELASTICSEARCH_URL:
             rows.append(
                 _closed_loop(
