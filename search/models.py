@@ -81,3 +81,14 @@ class SearchEntryLocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.latitude:.4f}, {self.longitude:.4f}"
+
+
+class SearchTerm(models.Model):
+    """One word that occurs in some service's searchable text: the database fallback's
+    vocabulary for correcting typing mistakes (search.vocabulary), as Elasticsearch's
+    fuzzy matching does against its own term dictionary."""
+
+    term = models.CharField(max_length=100, unique=True)
+
+    def __str__(self) -> str:
+        return self.term

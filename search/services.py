@@ -17,6 +17,7 @@ from config.tasks import enqueue_on_commit
 from .documents.services import ServiceDocument, service_queryset
 from .models import SearchEntry, SearchEntryLocation, SearchLog
 from .text import normalise_query, searchable_text
+from .vocabulary import vocabulary_add, vocabulary_replace
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ def _database_write(documents: list[dict]) -> None:
     pairs = [_entry_for(document) for document in documents]
     SearchEntry.objects.filter(service_id__in=[entry.service_id for entry, _ in pairs]).delete()
     created = SearchEntry.objects.bulk_create([entry for entry, _ in pairs], batch_size=BATCH_SIZE)
+    vocabulary_add(texts=[entry.text for entry, _ in pairs])
     SearchEntryLocation.objects.bulk_create(
         [
             SearchEntryLocation(entry=entry, latitude=lat, longitude=lon)
@@ -147,6 +149,7 @@ def search_index_rebuild(*, refresh: bool = False, stdout=None) -> int:
     documents = list(_documents())
     with transaction.atomic():
         SearchEntry.objects.all().delete()
+        vocabulary_replace(texts=[])
         for start in range(0, len(documents), BATCH_SIZE):
             _database_write(documents[start : start + BATCH_SIZE])
     if settings.ELASTICSEARCH_URL:

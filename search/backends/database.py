@@ -1,8 +1,9 @@
 """The embedded default: the same search, answered from the database.
 
 Reads search.SearchEntry (built from the same ServiceDocument as the
-Elasticsearch index). Free text is ``icontains`` over the entry's words with
-the shared synonym alternatives; distance is a bounding-box pre-filter in SQL
+Elasticsearch index). Free text is ``contains`` over the entry's words with
+the shared synonym alternatives, each word also matching the indexed words
+within Elasticsearch's fuzziness AUTO (search.vocabulary); distance is a bounding-box pre-filter in SQL
 then an exact haversine check in Python.
 """
 
@@ -18,9 +19,20 @@ from ..filters import CQC_MINIMUM_RANK, METRES_PER_MILE, PAGE_SIZE
 from ..models import SearchEntry, SearchEntryLocation
 from ..results import SearchResult, ServiceHit
 from ..text import query_alternatives, word_pattern
+from ..vocabulary import corrections
 from .common import FACET_FIELDS, facet_values
 
 BACKEND = "database"
+
+
+def _word_condition(word: str) -> Q:
+    """The word itself (search.text.word_pattern), or any indexed word within its edit
+    budget (search.vocabulary: Elasticsearch's fuzziness AUTO)."""
+    return reduce(
+        or_,
+        (Q(text__contains=f" {term} ") for term in corrections(word)),
+        Q(text__contains=word_pattern(word)),
+    )
 
 
 def _text_condition(q: str) -> Q | None:
@@ -30,10 +42,7 @@ def _text_condition(q: str) -> Q | None:
     return reduce(
         or_,
         (
-            reduce(
-                lambda left, right: left & right,
-                (Q(text__contains=word_pattern(word)) for word in words),
-            )
+            reduce(lambda left, right: left & right, (_word_condition(word) for word in words))
             for words in alternatives
         ),
     )

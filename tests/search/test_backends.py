@@ -24,6 +24,16 @@ CASES = [
     ({"accessibility": "wheelchair"}, {"lunch", "day"}),
     ({"max_price": "6"}, {"lunch"}),
     ({"q": "transport"}, set()),
+    # Typing mistakes: Elasticsearch's fuzziness AUTO, and the same rule in the database.
+    ({"q": "Hendn day centr"}, {"day"}),
+    ({"q": "moring call"}, {"morning"}),
+    ({"q": "lunch clbu"}, {"lunch"}),
+    ({"q": "Enfeild"}, {"enfield"}),
+    ({"q": "polsh", "category": "home_care"}, {"morning"}),
+    ({"q": "hendom"}, {"day"}),
+    ({"q": "xqzzyv"}, set()),
+    # Two letters allow no mistakes: "pz" is not "pa".
+    ({"q": "pz"}, set()),
 ]
 
 
