@@ -8,6 +8,7 @@ fallback and in-process tasks (the embedded default).
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -256,6 +257,16 @@ CELERY_BEAT_SCHEDULE = {
     "assessments-send-reminders": {
         "task": "assessments.send_reassessment_reminders",
         "schedule": 24 * 60 * 60,
+    },
+    # Budget loads due today are paid in early, before people shop; a re-run posts nothing twice.
+    "budgets-post-due-loads": {
+        "task": "budgets.post_due_loads",
+        "schedule": crontab(hour=4, minute=30),
+    },
+    # Monitoring rules after the night's loads and statement imports.
+    "monitoring-rules-daily": {
+        "task": "monitoring.rules_daily",
+        "schedule": crontab(hour=5, minute=30),
     },
 }
 
