@@ -7,6 +7,7 @@ queries whatever its length. Bad parameters answer 400 with a reason.
 import json
 import math
 import uuid
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -119,23 +120,54 @@ def _filter_services(request, services):
         else:
             services = services.filter(care_groups__care_group=term["term"])
     taxonomy_id = request.GET.get("taxonomy_id", "").strip()
-    if taxonomy_id and taxonomy_id.lower() not in {str(t) for t in serializers.TAXONOMIES}:
-        raise BadParameter(
-            f"There is no taxonomy with id “{taxonomy_id}”. See /api/oruk/taxonomies."
-        )
+    if taxonomy_id:
+        if taxonomy_id.lower() not in {str(t) for t in serializers.TAXONOMIES}:
+            raise BadParameter(
+                f"There is no taxonomy with id “{taxonomy_id}”. See /api/oruk/taxonomies."
+            )
+        if taxonomy_id.lower() == str(serializers.GROUP_TAXONOMY_ID):
+            # Services with any term of that taxonomy (every service has a category).
+            services = services.filter(care_groups__isnull=False)
     minimum_age = _number_param(request, "minimum_age")
     if minimum_age is not None:
         services = services.filter(minimum_age__gte=minimum_age)
     maximum_age = _number_param(request, "maximum_age")
     if maximum_age is not None:
         services = services.filter(maximum_age__lte=maximum_age)
+    # day, start_time and end_time describe one opening: a single schedule must meet all three.
+    opening = {}
     day = request.GET.get("day", "").strip()
     if day:
         weekday = _DAY_NAMES.get(day.lower())
         if weekday is None:
             raise BadParameter(f"day must be a day of the week such as MO or Monday, not “{day}”.")
-        services = services.filter(schedules__weekday=weekday)
+        opening["schedules__weekday"] = weekday
+    start_time = _time_param(request, "start_time")
+    if start_time is not None:
+        opening["schedules__opens_at__gte"] = start_time
+    end_time = _time_param(request, "end_time")
+    if end_time is not None:
+        opening["schedules__closes_at__lte"] = end_time
+    if start_time is not None and end_time is not None and end_time <= start_time:
+        raise BadParameter("end_time must be later than start_time.")
+    if opening:
+        services = services.filter(**opening)
     return services.distinct()
+
+
+def _time_param(request, name: str) -> time | None:
+    """A time of day as ``HH:MM`` or ``HH:MM:SS`` (24-hour clock)."""
+    raw = request.GET.get(name, "").strip()
+    if raw == "":
+        return None
+    try:
+        if len(raw) not in (5, 8):
+            raise ValueError(raw)
+        return time.fromisoformat(raw)
+    except ValueError:
+        raise BadParameter(
+            f"{name} must be a time of day such as 09:30 or 17:00:00, not “{raw}”."
+        ) from None
 
 
 def _page(request) -> tuple[int, int]:

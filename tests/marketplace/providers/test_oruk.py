@@ -291,3 +291,78 @@ def test_ratings_travel_as_an_extension_field(client, directory):
     assert data["x_scc_rating"] == {"count": 4, "average": 4.5, "smoothed": 3.944, "out_of": 5}
     unrated = client.get(f"/api/oruk/services/{directory['care'].oruk_id}").json()
     assert unrated["x_scc_rating"]["count"] == 0 and unrated["x_scc_rating"]["average"] is None
+
+
+def _schedules(service, *rows):
+    from datetime import time
+
+    from marketplace.providers.models import RegularSchedule
+
+    RegularSchedule.objects.filter(service=service).delete()
+    for weekday, opens, closes in rows:
+        RegularSchedule.objects.create(
+            service=service, weekday=weekday, opens_at=time(*opens), closes_at=time(*closes)
+        )
+
+
+def test_services_filter_by_start_and_end_time(client, directory):
+    # Lunch club: Monday 11:30-14:00 and Thursday 09:00-15:00; home care: Monday 07:00-22:00.
+    _schedules(directory["lunch"], (0, (11, 30), (14, 0)), (3, (9, 0), (15, 0)))
+    _schedules(directory["care"], (0, (7, 0), (22, 0)))
+
+    def names(params):
+        data = client.get("/api/oruk/services", params).json()
+        validate_page(data, "service_list")
+        return sorted(item["name"] for item in data["contents"])
+
+    # "a start time of at least" start_time, "an end time of at or below" end_time.
+    assert names({"start_time": "11:00"}) == ["Lunch club"]
+    assert names({"start_time": "07:00", "end_time": "14:00"}) == ["Lunch club"]
+    assert names({"end_time": "20:00:00"}) == ["Lunch club", "Paused service"]  # factory: 08-20
+    assert names({"start_time": "06:00", "end_time": "23:00"}) == [
+        "Home care Barnet",
+        "Lunch club",
+        "Paused service",
+    ]
+    # One opening must meet day and times together: the lunch club's Thursday starts at 9.
+    assert names({"day": "TH", "start_time": "10:00"}) == []
+    assert names({"day": "TH", "start_time": "09:00"}) == ["Lunch club"]
+    assert names({"day": "MO", "start_time": "11:00", "end_time": "14:00"}) == ["Lunch club"]
+    # The same parameters narrow service_at_locations.
+    at_locations = client.get("/api/oruk/service_at_locations", {"start_time": "11:00"}).json()
+    validate_page(at_locations, "service_at_location_list")
+    assert {item["service"]["name"] for item in at_locations["contents"]} == {"Lunch club"}
+
+
+def test_services_filter_by_taxonomy(client, directory):
+    from marketplace.providers.models import ServiceCareGroup
+    from marketplace.providers.oruk.serializers import CATEGORY_TAXONOMY_ID, GROUP_TAXONOMY_ID
+
+    ServiceCareGroup.objects.filter(service=directory["care"]).delete()
+    by_category = client.get("/api/oruk/services", {"taxonomy_id": str(CATEGORY_TAXONOMY_ID)})
+    by_group = client.get("/api/oruk/services", {"taxonomy_id": str(GROUP_TAXONOMY_ID)})
+
+    assert by_category.json()["total_items"] == 3
+    assert sorted(item["name"] for item in by_group.json()["contents"]) == [
+        "Lunch club",
+        "Paused service",
+    ]
+    validate_page(by_group.json(), "service_list")
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"start_time": "9am"}, "start_time must be a time of day"),
+        ({"end_time": "25:00"}, "end_time must be a time of day"),
+        ({"start_time": "9:00"}, "start_time must be a time of day"),
+        ({"start_time": "14:00", "end_time": "09:00"}, "end_time must be later than start_time"),
+        ({"taxonomy_id": "6f1c3f55-0000-4000-8000-000000000000"}, "no taxonomy with id"),
+        ({"maximum_age": "-1"}, "maximum_age must be a number of 0 or more"),
+    ],
+)
+def test_bad_time_and_taxonomy_parameters_get_400(client, params, reason):
+    for path in ("/api/oruk/services", "/api/oruk/service_at_locations"):
+        response = client.get(path, params)
+        assert response.status_code == 400
+        assert reason in response.json()["error"]
