@@ -44,7 +44,10 @@ _ORDER = {
 def facet_values(counts: dict[str, dict], cleaned: dict) -> dict[str, list[FacetValue]]:
     """Turn ``{facet: {value: count}}`` into labelled, ordered facet lists.
 
-    Boolean facets (card, vacancies) keep only the count of ``True``.
+    Each facet's counts apply every filter but its own (both backends), so the
+    other values show what choosing them instead would give. Boolean facets
+    (card, vacancies) keep only the count of ``True``; a chosen value stays
+    listed with 0 when nothing matches.
     """
     facets: dict[str, list[FacetValue]] = {}
     for name, by_value in counts.items():
@@ -67,6 +70,10 @@ def facet_values(counts: dict[str, dict], cleaned: dict) -> dict[str, list[Facet
             for value, count in by_value.items()
             if count
         ]
+        chosen = str(cleaned.get(name) or "")
+        if chosen and not any(facet.selected for facet in values):
+            # Still show what was chosen (with 0), so the select keeps the choice.
+            values.append(FacetValue(chosen, labels.get(chosen, chosen.title()), 0, True))
         if order:
             values.sort(key=lambda facet: order.index(facet.value) if facet.value in order else 99)
         else:
@@ -87,6 +94,7 @@ def _cqc_minimum_facet(by_rating: dict, cleaned: dict) -> list[FacetValue]:
             for rating, n in by_rating.items()
             if rank_of.get(str(rating), 0) >= CQC_MINIMUM_RANK[value]
         )
-        if count:
-            values.append(FacetValue(value, label, count, cleaned.get("cqc_rating") == value))
+        chosen = cleaned.get("cqc_rating") == value
+        if count or chosen:
+            values.append(FacetValue(value, label, count, chosen))
     return values

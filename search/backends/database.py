@@ -165,26 +165,52 @@ def _relevance_order(queryset, q: str):
     ).order_by("-name_score", F("rating_average").desc(nulls_last=True), "name", "service_id")
 
 
+def _in_circle(queryset, cleaned: dict):
+    """Keep the entries of ``queryset`` within the radius (or serving the postcode district).
+
+    Returns the narrowed queryset and each candidate's distance in metres.
+    """
+    candidates = list(queryset.values_list("pk", "areas"))
+    distances = _distances([pk for pk, _ in candidates], cleaned)
+    radius = _radius_metres(cleaned)
+    district = f"|{cleaned['postcode_district']}|"
+    keep = [
+        pk
+        for pk, areas in candidates
+        if distances.get(pk, float("inf")) <= radius or district in (areas or "")
+    ]
+    if len(keep) < len(candidates):
+        queryset = SearchEntry.objects.filter(pk__in=keep)
+    return queryset, distances
+
+
+def facet_counts(base, cleaned: dict, narrowed) -> dict[str, dict]:
+    """Each facet counted over every filter but its own, as Elasticsearch's post_filter does.
+
+    ``narrowed`` is ``base`` with every filter applied: the counts of facets nobody
+    chose come from it in one pass; each chosen facet takes one more pass without
+    its own filter, so someone can see what choosing another value would give.
+    """
+    counts = _counts(narrowed.values_list(*_FACET_COLUMNS))
+    for name in FACET_FIELDS:
+        if not cleaned.get(name):
+            continue
+        others = apply_filters(base, {**cleaned, name: None})
+        if cleaned.get("origin"):
+            others, _ = _in_circle(others, cleaned)
+        counts[name] = _counts(others.values_list(*_FACET_COLUMNS))[name]
+    return counts
+
+
 def search(filterset) -> SearchResult:
     """Run a valid ServiceSearchFilter against the database."""
     cleaned = filterset.form.cleaned_data
     queryset = filterset.qs
     distances: dict[int, float] = {}
     if cleaned.get("origin"):
-        candidates = list(queryset.values_list("pk", "areas"))
-        distances = _distances([pk for pk, _ in candidates], cleaned)
-        radius = _radius_metres(cleaned)
-        district = f"|{cleaned['postcode_district']}|"
-        keep = [
-            pk
-            for pk, areas in candidates
-            if distances.get(pk, float("inf")) <= radius or district in (areas or "")
-        ]
-        queryset = (
-            SearchEntry.objects.filter(pk__in=keep) if len(keep) < len(candidates) else queryset
-        )
+        queryset, distances = _in_circle(queryset, cleaned)
     total = queryset.count()
-    facets = facet_values(_counts(queryset.values_list(*_FACET_COLUMNS)), cleaned)
+    facets = facet_values(facet_counts(filterset.queryset, cleaned, queryset), cleaned)
     page = min(cleaned["page"], max(1, -(-total // PAGE_SIZE)))
     start = (page - 1) * PAGE_SIZE
     sort = cleaned["sort"]

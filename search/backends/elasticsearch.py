@@ -3,8 +3,9 @@
 Free text: every word of one synonym alternative must match (fuzziness AUTO
 for typos), on the same ``text`` field the database fallback searches; name
 matches score higher. Filters are bool filters, distance is geo_distance (or
-the postcode district among the areas served), facet counts are terms
-aggregations over the filtered results.
+the postcode district among the areas served). The chosen facets filter the
+hits through ``post_filter``, so each facet's terms aggregation can apply
+every other chosen facet but not its own (as the database fallback does).
 """
 
 from elasticsearch_dsl import A, Q, Search
@@ -40,28 +41,37 @@ def _text_query(q: str):
     )
 
 
-def _filters(cleaned: dict) -> list:
-    filters = []
+def _facet_filters(cleaned: dict) -> dict:
+    """The chosen facets' filters, by facet name (search.backends.common.FACET_FIELDS)."""
+    filters = {}
     if cleaned.get("category"):
-        filters.append(Q("term", category=cleaned["category"]))
+        filters["category"] = Q("term", category=cleaned["category"])
     if cleaned.get("care_group"):
-        filters.append(Q("term", care_groups=cleaned["care_group"]))
+        filters["care_group"] = Q("term", care_groups=cleaned["care_group"])
     if cleaned.get("sector"):
-        filters.append(Q("term", sector=cleaned["sector"]))
+        filters["sector"] = Q("term", sector=cleaned["sector"])
+    if cleaned.get("cqc_rating"):
+        filters["cqc_rating"] = Q(
+            "range", cqc_rating_rank={"gte": CQC_MINIMUM_RANK[cleaned["cqc_rating"]]}
+        )
+    if cleaned.get("card"):
+        filters["card"] = Q("term", takes_card=True)
+    if cleaned.get("vacancies"):
+        filters["vacancies"] = Q("term", has_vacancies=True)
+    if cleaned.get("language"):
+        filters["language"] = Q("term", languages=cleaned["language"])
+    if cleaned.get("day"):
+        filters["day"] = Q("term", days=cleaned["day"])
+    if cleaned.get("accessibility"):
+        filters["accessibility"] = Q("term", accessibility=cleaned["accessibility"])
+    return filters
+
+
+def _filters(cleaned: dict) -> list:
+    """The filters that are not facets (price, distance): they narrow the facet counts too."""
+    filters = []
     if cleaned.get("max_price_pence") is not None:
         filters.append(Q("range", min_price_pence={"lte": cleaned["max_price_pence"]}))
-    if cleaned.get("cqc_rating"):
-        filters.append(Q("range", cqc_rating_rank={"gte": CQC_MINIMUM_RANK[cleaned["cqc_rating"]]}))
-    if cleaned.get("card"):
-        filters.append(Q("term", takes_card=True))
-    if cleaned.get("vacancies"):
-        filters.append(Q("term", has_vacancies=True))
-    if cleaned.get("language"):
-        filters.append(Q("term", languages=cleaned["language"]))
-    if cleaned.get("day"):
-        filters.append(Q("term", days=cleaned["day"]))
-    if cleaned.get("accessibility"):
-        filters.append(Q("term", accessibility=cleaned["accessibility"]))
     if cleaned.get("origin"):
         lat, lon = cleaned["origin"]
         filters.append(
@@ -118,8 +128,16 @@ def build_search(cleaned: dict) -> Search:
         search = search.sort(
             {"rating_average": {"order": "desc", "missing": "_last"}}, "name.raw", "service_id"
         )
+    # Facets: the chosen ones filter the hits after the aggregations (post_filter), and
+    # each facet's counts apply every chosen facet but its own.
+    facet_filters = _facet_filters(cleaned)
+    if facet_filters:
+        search = search.post_filter(Q("bool", filter=list(facet_filters.values())))
     for name, field in FACET_FIELDS.items():
-        search.aggs.bucket(name, A("terms", field=field, size=100))
+        others = [query for other, query in facet_filters.items() if other != name]
+        search.aggs.bucket(
+            name, A("filter", Q("bool", filter=others) if others else Q("match_all"))
+        ).bucket("values", A("terms", field=field, size=100))
     start = (cleaned["page"] - 1) * PAGE_SIZE
     return search[start : start + PAGE_SIZE]
 
@@ -143,7 +161,7 @@ def search(filterset) -> SearchResult:
         response = build_search(cleaned).execute()
     counts = {}
     for name, field in FACET_FIELDS.items():
-        buckets = response.aggregations[name].buckets
+        buckets = response.aggregations[name]["values"].buckets
         if field in {"takes_card", "has_vacancies"}:
             counts[name] = {bool(bucket.key): bucket.doc_count for bucket in buckets}
         else:

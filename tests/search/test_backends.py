@@ -123,3 +123,63 @@ def test_pages_split_results_twenty_at_a_time(directory, search_backend):
     assert len(first.items) == 20 and len(second.items) == 6
     assert not set(first.service_ids) & set(second.service_ids)
     assert second.page == 2 and second.page_count == 2
+
+
+# Each facet counts every filter but its own: (params, facet, expected {value: count}).
+FACET_CASES = [
+    # Choosing home care still shows how many meals or day services there are nearby.
+    (
+        {"postcode": "N3", "distance": "3", "category": "home_care"},
+        "category",
+        {"home_care": 2, "meals": 1, "day_opportunities": 1, "personal_assistants": 1},
+    ),
+    # ...while the other facets count only within home care.
+    (
+        {"postcode": "N3", "distance": "3", "category": "home_care"},
+        "sector",
+        {"private": 2},
+    ),
+    # Two chosen facets: each one's counts apply only the other.
+    (
+        {"category": "home_care", "card": "1"},
+        "category",
+        {"home_care": 2, "meals": 1, "personal_assistants": 1},
+    ),
+    ({"category": "home_care", "card": "1"}, "card", {"1": 2}),
+    ({"category": "home_care", "card": "1"}, "sector", {"private": 1, "social_enterprise": 1}),
+    # The CQC filter is "at least": the chosen minimum still counts the others.
+    (
+        {"cqc_rating": "outstanding"},
+        "cqc_rating",
+        {"outstanding": 1, "good": 2, "requires_improvement": 3},
+    ),
+    ({"cqc_rating": "outstanding"}, "category", {"home_care": 1}),
+    # Free text narrows every facet; a chosen value that leaves nothing stays listed with 0.
+    ({"q": "lunch club", "category": "home_care"}, "category", {"home_care": 0, "meals": 1}),
+    (
+        {"day": "saturday", "language": "polish"},
+        "day",
+        dict.fromkeys(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"), 1
+        ),
+    ),
+    ({"day": "saturday", "language": "polish"}, "language", {"english": 2, "polish": 1}),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("params", "facet", "expected"), FACET_CASES, ids=[f"{c[0]}-{c[1]}" for c in FACET_CASES]
+)
+def test_each_facet_counts_every_filter_but_its_own_on_both_backends(
+    indexed, search_backend, params, facet, expected
+):
+    _, result = search_services(params=params)
+
+    assert not result.errors
+    assert {value.value: value.count for value in result.facets[facet]} == expected
+    chosen = params.get(facet)
+    if chosen:
+        assert [value.value for value in result.facets[facet] if value.selected] == [
+            "1" if facet in {"card", "vacancies"} else chosen
+        ]
