@@ -99,6 +99,8 @@ def demand_rollups_apply(*, purchases: Iterable[Purchase], sign: int) -> int:
     purchases = list(purchases)
     if not purchases:
         return 0
+    if len(purchases) >= _SET_BASED_FROM:
+        return _apply_staged(purchases, sign)
     cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     members: dict[tuple, int] = defaultdict(int)
     for purchase in purchases:
@@ -166,6 +168,168 @@ def demand_rollups_apply(*, purchases: Iterable[Purchase], sign: int) -> int:
 
         enqueue_on_commit(purchases_index, purchase_ids=[p.pk for p in purchases])
     return len(cells)
+
+
+# From this many purchases, ``demand_rollups_apply`` stages them in a temporary table and
+# applies them with a handful of set-based statements instead of one VALUES row per cell.
+_SET_BASED_FROM = 200
+_STAGED_TABLE = "demand_staged_purchases"
+_DELTA_TABLE = "demand_staged_delta"
+# The purchase columns the rollups read, and their types in a staging table.
+_PURCHASE_COLUMNS = {
+    "id": "bigint",
+    "budget_holder_id": "bigint",
+    "organisation_id": "bigint",
+    "category": "varchar(32)",
+    "amount_pence": "bigint",
+    "occurred_on": "date",
+    "channel": "varchar(20)",
+    "care_group": "varchar(32)",
+    "postcode_district": "varchar(5)",
+    "sector": "varchar(20)",
+}
+
+
+def _apply_staged(purchases: list[Purchase], sign: int) -> int:
+    """``demand_rollups_apply`` for many purchases: their values (as the caller holds them, saved
+    or not) go into a temporary table, then ``demand_rollups_apply_sql`` does the rest."""
+    columns = list(_PURCHASE_COLUMNS)
+    rows = [
+        (
+            p.pk,
+            p.budget_holder_id,
+            p.organisation_id,
+            p.category,
+            p.amount_pence,
+            p.occurred_on,
+            p.channel,
+            p.care_group,
+            p.postcode_district,
+            p.sector or "",
+        )
+        for p in purchases
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_STAGED_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_STAGED_TABLE} ("
+            + ", ".join(f"{name} {kind}" for name, kind in _PURCHASE_COLUMNS.items())
+            + ")"
+        )
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(
+                f"COPY {_STAGED_TABLE} ({', '.join(columns)}) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(
+                f"INSERT INTO {_STAGED_TABLE} ({', '.join(columns)}) "  # noqa: S608
+                f"VALUES ({', '.join(['%s'] * len(columns))})",
+                [(*row[:5], _db_date(row[5]), *row[6:]) for row in rows],
+            )
+    try:
+        return demand_rollups_apply_sql(
+            purchases_sql=f"SELECT * FROM {_STAGED_TABLE}",  # noqa: S608
+            sign=sign,
+        )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {_STAGED_TABLE}")
+
+
+def _cell_select(grouping: str, conn) -> str:
+    """A grouping's cell columns, named, over a purchase-shaped row source."""
+    dims = GROUPINGS[grouping]
+    others = [_SQL_VALUE[name] for name in dims if name != "category"]
+    others += ["''"] * (2 - len(others))
+    category = "category" if "category" in dims else "''"
+    return (
+        f"CAST('{grouping}' AS VARCHAR(32)) AS grouping, {_month_sql(conn)} AS month, "
+        f"CAST({category} AS VARCHAR(32)) AS category, CAST({others[0]} AS VARCHAR(32)) AS value, "
+        f"CAST({others[1]} AS VARCHAR(32)) AS value2"
+    )
+
+
+@transaction.atomic
+def demand_rollups_apply_sql(*, purchases_sql: str, params: Iterable = (), sign: int = 1) -> int:
+    """``demand_rollups_apply`` for the purchases a query returns, without reading them into Python.
+
+    ``purchases_sql`` is a SELECT whose rows have the purchase table's columns
+    (at least those in ``_PURCHASE_COLUMNS``), e.g. the purchases an import
+    has just inserted. The same guarantees as ``demand_rollups_apply``: in
+    the caller's transaction; each cell changed by one upsert, in key order;
+    members added (or taken away) with their purchase counts and each touched
+    cell's holder count recounted from its members; empty cells and members
+    deleted on ``sign=-1``; Elasticsearch updated after commit. Returns the
+    cells touched.
+    """
+    if sign not in (1, -1):
+        raise ValueError("sign must be 1 or -1")
+    params = list(params)
+    columns = ", ".join(CELL_COLUMNS)
+    per_grouping = " UNION ALL ".join(
+        f"SELECT {_cell_select(grouping, connection)}, budget_holder_id, amount_pence "  # noqa: S608
+        "FROM purchases"
+        for grouping in GROUPINGS
+    )
+    cell_match = " AND ".join(f"m.{c} = {ROLLUP_TABLE}.{c}" for c in CELL_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_DELTA_TABLE}")
+        # Each (cell, person) once: what this batch adds to the cell and to the member.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_DELTA_TABLE} AS "  # noqa: S608
+            f"WITH purchases AS ({purchases_sql}) "
+            f"SELECT {columns}, budget_holder_id, SUM(amount_pence) AS spend_pence, "
+            f"COUNT(*) AS purchase_count FROM ({per_grouping}) cells "
+            f"GROUP BY {columns}, budget_holder_id",
+            params,
+        )
+        # WHERE 1 = 1: SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT.
+        cursor.execute(
+            f"INSERT INTO {ROLLUP_TABLE} ({columns}, spend_pence, purchase_count, holder_count) "  # noqa: S608
+            f"SELECT {columns}, %s * SUM(spend_pence), %s * SUM(purchase_count), 0 "
+            f"FROM {_DELTA_TABLE} WHERE 1 = 1 GROUP BY {columns} ORDER BY {columns} "
+            f"ON CONFLICT ({columns}) DO UPDATE SET "
+            f"spend_pence = {ROLLUP_TABLE}.spend_pence + excluded.spend_pence, "
+            f"purchase_count = {ROLLUP_TABLE}.purchase_count + excluded.purchase_count",
+            [sign, sign],
+        )
+        cells = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {MEMBER_TABLE} ({columns}, budget_holder_id, purchase_count) "  # noqa: S608
+            f"SELECT {columns}, budget_holder_id, %s * purchase_count FROM {_DELTA_TABLE} "
+            f"WHERE 1 = 1 ORDER BY {columns}, budget_holder_id "
+            f"ON CONFLICT ({columns}, budget_holder_id) DO UPDATE SET "
+            f"purchase_count = {MEMBER_TABLE}.purchase_count + excluded.purchase_count",
+            [sign],
+        )
+        if sign < 0:
+            cursor.execute(
+                f"DELETE FROM {MEMBER_TABLE} WHERE purchase_count <= 0 AND "  # noqa: S608
+                f"({columns}, budget_holder_id) IN "
+                f"(SELECT {columns}, budget_holder_id FROM {_DELTA_TABLE})"
+            )
+        cursor.execute(
+            f"UPDATE {ROLLUP_TABLE} SET holder_count = ("  # noqa: S608
+            f"SELECT COUNT(*) FROM {MEMBER_TABLE} m WHERE {cell_match}"
+            f") WHERE ({columns}) IN (SELECT {columns} FROM {_DELTA_TABLE})"
+        )
+        if sign < 0:
+            cursor.execute(
+                f"DELETE FROM {ROLLUP_TABLE} WHERE purchase_count <= 0 AND "  # noqa: S608
+                f"({columns}) IN (SELECT {columns} FROM {_DELTA_TABLE})"
+            )
+        cursor.execute(f"DROP TABLE {_DELTA_TABLE}")
+        purchase_ids = []
+        if settings.ELASTICSEARCH_URL:
+            cursor.execute(f"SELECT id FROM ({purchases_sql}) purchases", params)  # noqa: S608
+            purchase_ids = [row[0] for row in cursor.fetchall()]
+    if purchase_ids:
+        from .tasks import purchases_index
+
+        enqueue_on_commit(purchases_index, purchase_ids=purchase_ids)
+    return cells
 
 
 def demand_rollup_apply(*, purchase: Purchase, sign: int) -> None:

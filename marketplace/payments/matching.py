@@ -226,6 +226,37 @@ def merchant_index_clear() -> None:
         _cache.update(signature=None, index=None, checked=0.0)
 
 
+class MerchantAliases:
+    """Every learned alias, read in one query: for matching many merchants at once (imports)."""
+
+    def __init__(self):
+        self.by_stripe_id: dict[str, int] = {}
+        self.by_key: dict[str, dict[str, int]] = defaultdict(dict)
+        for key, postcode, stripe_id, organisation_id in MerchantAlias.objects.values_list(
+            "merchant_key", "postcode", "stripe_merchant_id", "organisation_id"
+        ):
+            if stripe_id:
+                self.by_stripe_id[stripe_id] = organisation_id
+            else:
+                self.by_key[key][postcode] = organisation_id
+
+
+def _alias_for_stripe_id(stripe_merchant_id: str, aliases: MerchantAliases | None) -> int | None:
+    if aliases is not None:
+        return aliases.by_stripe_id.get(stripe_merchant_id)
+    alias = MerchantAlias.objects.filter(stripe_merchant_id=stripe_merchant_id).first()
+    return alias.organisation_id if alias is not None else None
+
+
+def _aliases_for_key(key: str, aliases: MerchantAliases | None) -> dict[str, int]:
+    if aliases is not None:
+        return aliases.by_key.get(key, {})
+    return {
+        alias.postcode: alias.organisation_id
+        for alias in MerchantAlias.objects.filter(merchant_key=key, stripe_merchant_id="")
+    }
+
+
 def merchant_match(
     *,
     merchant_name: str,
@@ -233,29 +264,29 @@ def merchant_match(
     stripe_merchant_id: str = "",
     merchant_category_code: str = "",
     index: MerchantIndex | None = None,
+    aliases: MerchantAliases | None = None,
 ) -> MatchResult:
     """Find the directory provider behind a card merchant, with a confidence.
 
     Reads only; never changes a purchase. Without a confident match the
-    category falls back to the merchant category code.
+    category falls back to the merchant category code. ``index`` and
+    ``aliases``, when given, are used instead of reading them (an import
+    reads each once for all its merchants).
     """
     key = merchant_key(merchant_name)
     mcc_category = category_for_mcc(merchant_category_code)
     index = index or merchant_index()
     if stripe_merchant_id:
-        alias = MerchantAlias.objects.filter(stripe_merchant_id=stripe_merchant_id).first()
-        if alias is not None:
+        organisation_id = _alias_for_stripe_id(stripe_merchant_id, aliases)
+        if organisation_id is not None:
             return MatchResult(
-                alias.organisation_id,
+                organisation_id,
                 100,
-                index.category_for(alias.organisation_id, merchant_category_code),
+                index.category_for(organisation_id, merchant_category_code),
                 "merchant_id",
             )
     if key:
-        aliases = {
-            alias.postcode: alias.organisation_id
-            for alias in MerchantAlias.objects.filter(merchant_key=key, stripe_merchant_id="")
-        }
+        aliases = _aliases_for_key(key, aliases)
         normal = normalise_postcode(merchant_postcode)
         organisation_id = aliases.get(normal) if normal else None
         confidence = 98
@@ -277,3 +308,49 @@ def merchant_match(
             method = "mcc" if merchant_category_code else "none"
             return MatchResult(None, score, mcc_category, method, suggestion_id=best_id)
     return MatchResult(None, 0, mcc_category, "mcc" if merchant_category_code else "none")
+
+
+@dataclass(frozen=True)
+class PurchaseMatch:
+    """What a card purchase records about its merchant."""
+
+    organisation_id: int | None
+    category: str
+    status: str  # a MatchStatus value
+    confidence: int
+
+
+def purchase_match(
+    *,
+    merchant_name: str,
+    merchant_postcode: str = "",
+    stripe_merchant_id: str = "",
+    merchant_category_code: str = "",
+    index: MerchantIndex | None = None,
+    aliases: MerchantAliases | None = None,
+) -> PurchaseMatch:
+    """The provider, category, match status and confidence a card purchase is recorded with.
+
+    The one rule for every card channel (``purchase_record`` for Stripe
+    Issuing, the statement import for each distinct merchant of a file): a
+    confident match gives the provider and its category for the merchant
+    code ("matched"); otherwise no provider, the merchant code's category,
+    and "category only" when there is a merchant code, else "unmatched".
+    The confidence is the best candidate's, even below the threshold.
+    """
+    from .models import MatchStatus
+
+    result = merchant_match(
+        merchant_name=merchant_name,
+        merchant_postcode=merchant_postcode,
+        stripe_merchant_id=stripe_merchant_id,
+        merchant_category_code=merchant_category_code,
+        index=index,
+        aliases=aliases,
+    )
+    if result.organisation_id is not None:
+        return PurchaseMatch(
+            result.organisation_id, result.category, MatchStatus.MATCHED, result.confidence
+        )
+    status = MatchStatus.CATEGORY_ONLY if merchant_category_code else MatchStatus.UNMATCHED
+    return PurchaseMatch(None, category_for_mcc(merchant_category_code), status, result.confidence)

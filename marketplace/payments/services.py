@@ -14,7 +14,7 @@ from marketplace.providers.models import Organisation
 from marketplace.providers.taxonomy import ServiceCategory
 
 from . import stripe_connect
-from .matching import merchant_key, merchant_match, normalise_postcode
+from .matching import merchant_key, normalise_postcode, purchase_match
 from .mcc import category_for_mcc
 from .models import (
     Channel,
@@ -68,17 +68,16 @@ def purchase_record(
         and match_status is None
         and (merchant_name or stripe_merchant_id)
     ):
-        match = merchant_match(
+        match = purchase_match(
             merchant_name=merchant_name,
             merchant_postcode=merchant_postcode,
             stripe_merchant_id=stripe_merchant_id,
             merchant_category_code=merchant_category_code,
         )
-        match_confidence = match.confidence
+        match_confidence, match_status = match.confidence, match.status
         if match.organisation_id is not None:
             organisation = Organisation.objects.get(pk=match.organisation_id)
             category = category or match.category
-            match_status = MatchStatus.MATCHED
     if match_status is None:
         if organisation is not None:
             match_status = MatchStatus.MATCHED
