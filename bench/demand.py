@@ -1,16 +1,40 @@
-"""Demand figures at scale: rollups vs a naive GROUP BY, and Elasticsearch aggregations.
+"""Demand figures at scale: rollups, Elasticsearch and published figures beside a naive GROUP BY.
 
-    DATABASE_URL=postgres://.../scc_bench .venv/bin/python -m bench.demand --scale 1000000 [--elasticsearch]
+One command, the number of purchases as the scale:
 
-Loads ``--scale`` synthetic purchases (PostgreSQL COPY), rebuilds the rollups,
-times an incremental update for one day's purchases, then each dashboard
-query (p95 over ``--repeat`` runs) from the rollups, from a naive GROUP BY over
-purchases and, with ``--elasticsearch``, from the purchases index. Run it
-against a throwaway database that has been migrated.
+    createdb -h 127.0.0.1 -p 55432 -U postgres scc_bench_demand
+    DATABASE_URL=postgres://postgres@127.0.0.1:55432/scc_bench_demand .venv/bin/python manage.py migrate
+    DATABASE_URL=postgres://postgres@127.0.0.1:55432/scc_bench_demand \\
+    ELASTICSEARCH_URL=http://127.0.0.1:59200 SEARCH_INDEX_PREFIX=bench_demand_ \\
+        flock /tmp/scc-bench.lock .venv/bin/python -m bench.demand --scale 5000000 \\
+        [--only rollups naive published elasticsearch incremental] [--repeat 20]
+
+(``bin/bench`` / ``make bench SCALE=N`` runs it too: a scale under 1,000 is
+read as that many hundred thousand purchases.) The first run loads the
+purchases (COPY, with the table's secondary indexes and foreign-key triggers
+off while it copies, then rebuilt) and rebuilds the rollups; later runs
+reuse them, so build once and time under the lock as often as you like.
+With ``ELASTICSEARCH_URL`` set the purchases index is built once too
+(``--reindex`` to force it).
+
+Synthetic data: budget holders (one per 150 purchases) each live in one of
+28 postcode districts and have a care package of one to four regular
+(category, provider) services taking 85% of their purchases; the rest are
+one-off purchases. Providers' popularity falls off as 1/rank, so a few
+providers are large and many are small (small cells for disclosure
+control, as in a real borough). Two years of purchases, 2024 and 2025.
+
+Timed: each query the dashboard and the API run for a 12-month period that
+straddles a year end (December 2024 to November 2025) and for the period
+before it (which, for 12 months, is also the same period a year earlier):
+from the rollups, from Elasticsearch, as published figures (disclosure
+control included), and as the naive GROUP BY over purchases; p50 and p95
+over ``--repeat`` runs (3 for the naive GROUP BY). Then the incremental
+update: one day's purchases inserted and applied, taken away, put back.
 """
 
 import argparse
-import io
+import itertools
 import os
 import random
 import statistics
@@ -28,8 +52,10 @@ from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count, Sum  # noqa: E402
 from django.db.models.functions import TruncMonth  # noqa: E402
 from django.test import override_settings  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from commissioning.demand.disclosure import published_figures  # noqa: E402
+from commissioning.demand.models import DemandRollup  # noqa: E402
 from commissioning.demand.selectors import DemandQuery, rollup_figures  # noqa: E402
 from commissioning.demand.services import demand_rollups_apply, demand_rollups_rebuild  # noqa: E402
 from marketplace.accounts.models import BudgetHolder, CareGroup  # noqa: E402
@@ -38,14 +64,49 @@ from marketplace.providers.models import Organisation, Sector  # noqa: E402
 from marketplace.providers.taxonomy import ServiceCategory  # noqa: E402
 
 DISTRICTS = [f"N{n}" for n in range(1, 23)] + ["EN4", "EN5", "NW4", "NW7", "NW9", "HA8"]
+START, DAYS = date(2024, 1, 1), 731
+PERIOD = DemandQuery(start=date(2024, 12, 1), end=date(2025, 11, 1))
+PROVIDERS = 300
+COLUMNS = (
+    "budget_holder_id, organisation_id, category, amount_pence, occurred_on, channel, "
+    "source_reference, merchant_name, merchant_category_code, match_status, match_confidence, "
+    "care_group, postcode_district, sector, created_at, merchant_key, merchant_postcode, "
+    "stripe_merchant_id"
+)
 
 
-def p95(samples):
-    return sorted(samples)[max(0, int(len(samples) * 0.95) - 1)] * 1000
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))] * 1000
 
 
-def load(scale: int, start: date, days: int, rng: random.Random):
-    holders_needed = max(1000, scale // 150)
+def _copy_purchases(rows) -> None:
+    """COPY rows into purchases with secondary indexes and FK triggers off, then rebuild them."""
+    table = Purchase._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname NOT IN "
+            "(SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
+            [table, table],
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute("SET session_replication_role = replica")  # no FK triggers: ids are ours
+        try:
+            with cursor.cursor.copy(f"COPY {table} ({COLUMNS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.execute("SET session_replication_role = DEFAULT")
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        for _, definition in indexes:
+            cursor.execute(definition)
+
+
+def load(scale: int, rng: random.Random) -> None:
+    """``scale`` synthetic purchases over two years (see the module docstring for their shape)."""
+    now = timezone.now()
     BudgetHolder.objects.bulk_create(
         [
             BudgetHolder(
@@ -55,7 +116,7 @@ def load(scale: int, start: date, days: int, rng: random.Random):
                 postcode=f"{rng.choice(DISTRICTS)} 1AA",
                 council_reference=f"BENCH-{i:08d}",
             )
-            for i in range(holders_needed)
+            for i in range(max(1000, scale // 150))
         ],
         batch_size=5000,
     )
@@ -71,156 +132,283 @@ def load(scale: int, start: date, days: int, rng: random.Random):
                 slug=f"bench-provider-{i}",
                 sector=rng.choice(Sector.values),
             )
-            for i in range(300)
+            for i in range(PROVIDERS)
         ]
+    )
+    orgs = list(
+        Organisation.objects.filter(slug__startswith="bench-provider-")
+        .order_by("pk")
+        .values_list("pk", "sector")
+    )
+    popularity = list(itertools.accumulate(1 / rank for rank in range(1, len(orgs) + 1)))
+    categories = ServiceCategory.values
+    packages = {
+        holder[0]: [
+            (rng.choice(categories), rng.choices(orgs, cum_weights=popularity)[0])
+            for _ in range(rng.randint(1, 4))
+        ]
+        for holder in holders
+    }
+
+    def rows():
+        for i in range(scale):
+            holder_id, care_group, postcode = rng.choice(holders)
+            if rng.random() < 0.85:
+                category, (org_id, sector) = rng.choice(packages[holder_id])
+            else:
+                category, (org_id, sector) = (
+                    rng.choice(categories),
+                    rng.choices(orgs, cum_weights=popularity)[0],
+                )
+            yield (
+                holder_id,
+                org_id,
+                category,
+                rng.randrange(500, 9000),
+                START + timedelta(days=rng.randrange(DAYS)),
+                "marketplace",
+                f"bench-{i}",
+                "",
+                "",
+                "matched",
+                100,
+                care_group,
+                postcode.split()[0],
+                sector,
+                now,
+                "",
+                "",
+                "",
+            )
+
+    _copy_purchases(rows())
+
+
+def dashboard_queries(period: DemandQuery) -> dict[str, DemandQuery]:
+    """The figure queries the dashboard, its exports and the API run for one period."""
+    queries = {"total": period}
+    for name in ("category", "locality", "care_group", "provider", "sector", "channel", "month"):
+        queries[f"by {name}"] = period.with_changes(group_by=(name,))
+    queries["category x locality"] = period.with_changes(group_by=("category", "locality"))
+    queries["category x provider"] = period.with_changes(group_by=("category", "provider"))
+    queries["category x loc x provider"] = period.with_changes(
+        group_by=("category", "locality", "provider")
+    )
+    queries["month x category x loc"] = period.with_changes(
+        group_by=("month", "category", "locality")
+    )
+    queries["drill: home care by loc"] = period.with_changes(
+        group_by=("locality",), filters=(("category", ("home_care",)),)
+    )
+    return queries
+
+
+PUBLISHED = (
+    "total",
+    "by category",
+    "by locality",
+    "by care_group",
+    "by provider",
+    "by sector",
+    "by channel",
+    "by month",
+    "category x provider",
+    "drill: home care by loc",
+)
+
+
+def naive(query: DemandQuery):
+    """The same figures straight from purchases, the way one would write it without rollups."""
+    fields = [
+        {
+            "category": "category",
+            "locality": "postcode_district",
+            "provider": "organisation_id",
+            "care_group": "care_group",
+            "sector": "sector",
+            "channel": "channel",
+        }.get(n, "month")
+        for n in query.group_by
+    ]
+    qs = Purchase.objects.filter(
+        occurred_on__gte=query.start, occurred_on__lt=_month_after(query.end)
+    ).annotate(month=TruncMonth("occurred_on"))
+    for name, values in query.filters:
+        qs = qs.filter(**{f"{name}__in": values})
+    measures = {
+        "s": Sum("amount_pence"),
+        "c": Count("pk"),
+        "h": Count("budget_holder_id", distinct=True),
+    }
+    if fields:
+        return list(qs.values(*fields).annotate(**measures).order_by())
+    return qs.aggregate(**measures)
+
+
+def _month_after(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def time_backend(name: str, run, queries: dict, repeat: int, labels=None) -> None:
+    periods = (("12 months", PERIOD), ("previous", PERIOD.previous_period()))
+    for label, query in queries.items():
+        if labels is not None and label not in labels:
+            continue
+        for period_label, period in periods:
+            shifted = query.with_changes(start=period.start, end=period.end)
+            run(shifted)  # warm-up
+            samples = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                run(shifted)
+                samples.append(time.perf_counter() - started)
+            print(
+                f"{name:13} {label:26} {period_label:9} p50 {statistics.median(samples) * 1000:8.1f} ms"
+                f"  p95 {percentile(samples, 95):8.1f} ms  (n={repeat})",
+                flush=True,
+            )
+
+
+def incremental(rng: random.Random) -> None:
+    per_day = Purchase.objects.filter(source_reference__startswith="bench-").count() // DAYS
+    holders = list(
+        BudgetHolder.objects.filter(council_reference__startswith="BENCH-").values_list(
+            "pk", "care_group", "postcode"
+        )
     )
     orgs = list(
         Organisation.objects.filter(slug__startswith="bench-provider-").values_list("pk", "sector")
     )
-    categories = ServiceCategory.values
-    buffer = io.StringIO()
-    for i in range(scale):
+    day = START + timedelta(days=DAYS - 1)
+    purchases = []
+    for i in range(per_day):
         holder_id, care_group, postcode = rng.choice(holders)
         org_id, sector = rng.choice(orgs)
-        day = start + timedelta(days=rng.randrange(days))
-        buffer.write(
-            f"{holder_id}\t{org_id}\t{rng.choice(categories)}\t{rng.randrange(500, 9000)}\t{day}\tmarketplace\t"
-            f"bench-{i}\t\t\tmatched\t100\t{care_group}\t{postcode.split()[0]}\t{sector}\tnow()\t\t\t\n"
-        )
-    buffer.seek(0)
-    columns = (
-        "budget_holder_id, organisation_id, category, amount_pence, occurred_on, channel, source_reference, "
-        "merchant_name, merchant_category_code, match_status, match_confidence, care_group, postcode_district, "
-        "sector, created_at, merchant_key, merchant_postcode, stripe_merchant_id"
-    )
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY payments_purchase ({columns}) FROM STDIN") as copy,
-    ):
-        copy.write(buffer.read().replace("now()", str(django.utils.timezone.now())))
-
-
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--scale", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--elasticsearch", action="store_true")
-    parser.add_argument("--base-url", default="", help="unused: queries run in-process")
-    args = parser.parse_args()
-    rng = random.Random(5)
-    start, days = date(2024, 1, 1), 730
-    if not Purchase.objects.filter(source_reference__startswith="bench-").exists():
-        t = time.perf_counter()
-        load(args.scale, start, days, rng)
-        print(f"loaded {args.scale:,} purchases in {time.perf_counter() - t:.1f} s")
-        t = time.perf_counter()
-        cells, members = demand_rollups_rebuild()
-        print(f"rebuild: {cells:,} cells, {members:,} members in {time.perf_counter() - t:.1f} s")
-        with connection.cursor() as cursor:
-            # What autovacuum would do soon after a bulk load: statistics and the visibility
-            # map, so dashboard queries can use index-only scans.
-            for table in ("demand_demandrollup", "demand_demandrollupmember", "payments_purchase"):
-                cursor.execute(f"VACUUM ANALYZE {table}")
-    per_day = args.scale // days
-    day_purchases = []
-    holders = list(
-        BudgetHolder.objects.filter(council_reference__startswith="BENCH-").values_list(
-            "pk", flat=True
-        )[:2000]
-    )
-    org = Organisation.objects.filter(slug__startswith="bench-provider-").first()
-    for i in range(per_day):
-        day_purchases.append(
+        purchases.append(
             Purchase(
-                budget_holder_id=rng.choice(holders),
-                organisation=org,
+                budget_holder_id=holder_id,
+                organisation_id=org_id,
                 category=rng.choice(ServiceCategory.values),
                 amount_pence=rng.randrange(500, 9000),
-                occurred_on=start + timedelta(days=days - 1),
+                occurred_on=day,
                 channel="card",
                 source_reference=f"bench-day-{time.time_ns()}-{i}",
                 match_status="matched",
-                care_group=CareGroup.OLDER_PEOPLE,
-                postcode_district=rng.choice(DISTRICTS),
-                sector=org.sector,
+                care_group=care_group,
+                postcode_district=postcode.split()[0],
+                sector=sector,
             )
         )
-    t = time.perf_counter()
+    started = time.perf_counter()
     with transaction.atomic():
-        Purchase.objects.bulk_create(day_purchases, batch_size=5000)
-        demand_rollups_apply(purchases=day_purchases, sign=1)
+        Purchase.objects.bulk_create(purchases, batch_size=5000)
+        after_insert = time.perf_counter()
+        demand_rollups_apply(purchases=purchases, sign=1)
+    done = time.perf_counter()
     print(
-        f"incremental: a day's {per_day:,} purchases inserted and applied in {time.perf_counter() - t:.2f} s"
+        f"incremental: a day's {per_day:,} purchases inserted in {after_insert - started:.2f} s, "
+        f"rollups applied in {done - after_insert:.2f} s (total {done - started:.2f} s)",
+        flush=True,
     )
-    t = time.perf_counter()
+    started = time.perf_counter()
     with transaction.atomic():
-        demand_rollups_apply(purchases=day_purchases, sign=-1)
-        demand_rollups_apply(purchases=day_purchases, sign=1)
-    print(f"incremental: the same day taken away and put back in {time.perf_counter() - t:.2f} s")
+        demand_rollups_apply(purchases=purchases, sign=-1)
+        middle = time.perf_counter()
+        demand_rollups_apply(purchases=purchases, sign=1)
+    print(
+        f"incremental: the same day taken away in {middle - started:.2f} s, "
+        f"put back in {time.perf_counter() - middle:.2f} s",
+        flush=True,
+    )
+    with transaction.atomic():
+        demand_rollups_apply(purchases=purchases, sign=-1)
+        Purchase.objects.filter(pk__in=[p.pk for p in purchases]).delete()
 
-    end = start + timedelta(days=days - 1)
-    year = DemandQuery(start=date(end.year, 1, 1), end=end.replace(day=1))
-    queries = {
-        "total": year,
-        "by category": year.with_changes(group_by=("category",)),
-        "by locality": year.with_changes(group_by=("locality",)),
-        "category x locality": year.with_changes(group_by=("category", "locality")),
-        "by month": year.with_changes(group_by=("month",)),
-        "category x provider": year.with_changes(group_by=("category", "provider")),
-        "by care group": year.with_changes(group_by=("care_group",)),
-        "month x category x loc": year.with_changes(group_by=("month", "category", "locality")),
-    }
 
-    def naive(q):
-        fields = [
-            {
-                "category": "category",
-                "locality": "postcode_district",
-                "provider": "organisation_id",
-                "care_group": "care_group",
-            }.get(n, "month")
-            for n in q.group_by
-        ]
-        qs = Purchase.objects.filter(
-            occurred_on__gte=q.start, occurred_on__lt=end + timedelta(days=1)
-        ).annotate(month=TruncMonth("occurred_on"))
-        if fields:
-            return list(
-                qs.values(*fields)
-                .annotate(
-                    s=Sum("amount_pence"), c=Count("pk"), h=Count("budget_holder_id", distinct=True)
-                )
-                .order_by()
-            )
-        return qs.aggregate(
-            s=Sum("amount_pence"), c=Count("pk"), h=Count("budget_holder_id", distinct=True)
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", type=int, default=100_000, help="purchases to load")
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=["incremental", "rollups", "published", "elasticsearch", "naive"],
+        choices=["build", "incremental", "rollups", "published", "elasticsearch", "naive"],
+        help="build: only load the data and rebuild the rollups (no timing)",
+    )
+    parser.add_argument("--reindex", action="store_true", help="rebuild the purchases index")
+    parser.add_argument("--base-url", default="", help="unused: queries run in-process")
+    args = parser.parse_args()
+    scale = args.scale if args.scale >= 1000 else args.scale * 100_000
+    rng = random.Random(5)
+    print(f"bench.demand: load average {os.getloadavg()}", flush=True)
+    if not Purchase.objects.filter(source_reference__startswith="bench-").exists():
+        started = time.perf_counter()
+        load(scale, rng)
+        print(f"loaded {scale:,} purchases in {time.perf_counter() - started:.1f} s", flush=True)
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {Purchase._meta.db_table}")
+    if not DemandRollup.objects.exists():
+        started = time.perf_counter()
+        cells, members = demand_rollups_rebuild()
+        print(
+            f"rebuild: {cells:,} cells, {members:,} members in {time.perf_counter() - started:.1f} s",
+            flush=True,
         )
-
-    backends = [("rollups", lambda q: rollup_figures(query=q)), ("naive GROUP BY", naive)]
-    if args.elasticsearch:
-        from commissioning.demand.elasticsearch import es_figures, purchases_reindex
-
-        t = time.perf_counter()
-        purchases_reindex()
-        print(f"elasticsearch reindex in {time.perf_counter() - t:.1f} s")
-        backends.append(("elasticsearch", lambda q: es_figures(query=q)))
-
-    def published_from_rollups(q):
+        with connection.cursor() as cursor:
+            # What autovacuum does soon after a bulk load: the visibility map, so dashboard
+            # queries can use index-only scans.
+            for table in (
+                "demand_demandrollup",
+                "demand_demandrollupmember",
+                "demand_demandrollupreach",
+            ):
+                cursor.execute(f"VACUUM ANALYZE {table}")
+    purchases = Purchase.objects.filter(source_reference__startswith="bench-").count()
+    print(f"database {settings.DATABASES['default']['NAME']}: {purchases:,} purchases", flush=True)
+    queries = dashboard_queries(PERIOD)
+    if "incremental" in args.only:
         with override_settings(ELASTICSEARCH_URL=""):
-            return published_figures(query=q)
+            incremental(rng)
+    if "rollups" in args.only:
+        time_backend("rollups", lambda q: rollup_figures(query=q), queries, args.repeat)
 
-    backends.append(("published (rollups + disclosure)", published_from_rollups))
-    for name, run in backends:
-        for label, query in queries.items():
-            samples = []
-            for _ in range(args.repeat if name != "naive GROUP BY" else 3):
-                t = time.perf_counter()
-                run(query)
-                samples.append(time.perf_counter() - t)
+    if "published" in args.only:
+
+        def published(query):
+            with override_settings(ELASTICSEARCH_URL=""):
+                return published_figures(query=query)
+
+        time_backend("published", published, queries, args.repeat, labels=PUBLISHED)
+    if "elasticsearch" in args.only and settings.ELASTICSEARCH_URL:
+        from commissioning.demand.elasticsearch import (
+            alias_name,
+            es_figures,
+            purchases_reindex,
+        )
+        from search.client import get_client
+
+        client = get_client()
+        alias = alias_name()
+        indexed = (
+            client.count(index=alias)["count"] if client.indices.exists_alias(name=alias) else 0
+        )
+        if args.reindex or indexed != Purchase.objects.count():
+            started = time.perf_counter()
+            written = purchases_reindex()
             print(
-                f"{name:34} {label:22} p95 {p95(samples):8.1f} ms  median {statistics.median(samples) * 1000:8.1f} ms"
+                f"elasticsearch: indexed {written:,} purchases in {time.perf_counter() - started:.1f} s",
+                flush=True,
             )
-    print(f"database: {settings.DATABASES['default']['NAME']}")
+        time_backend("elasticsearch", lambda q: es_figures(query=q), queries, args.repeat)
+
+        def published_es(query):
+            return published_figures(query=query)
+
+        time_backend("published-es", published_es, queries, args.repeat, labels=PUBLISHED)
+    if "naive" in args.only:
+        time_backend("naive", naive, queries, 3)
+    print(f"bench.demand: load average {os.getloadavg()}", flush=True)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,12 @@ of the cell's purchases are theirs. Distinct people over several cells is an
 exact ``COUNT(DISTINCT budget_holder_id)`` over the members of those cells;
 both tables change by a few rows per purchase, so the figures stay
 incremental and exact (no HyperLogLog estimate).
+
+Over a long period the member rows of the same person repeat month after
+month, so ``DemandRollupReach`` folds them per calendar year: one row per
+cell and person with a bitmask of the months they bought in. "Distinct
+people in months m1..m2" is then one pass over far fewer rows, testing bits
+(see ``selectors.rollup_figures``); still exact.
 """
 
 from django.db import models
@@ -88,6 +94,30 @@ class DemandRollupMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.grouping}|{self.month}|{self.category}|{self.value}|{self.value2}:{self.budget_holder_id}"
+
+
+class DemandRollupReach(models.Model):
+    """In which months of a calendar year a budget holder bought in a rollup cell.
+
+    Bit ``m - 1`` of ``months`` is set when they have a member row for month
+    ``m`` (January is bit 0). Kept in step with ``DemandRollupMember`` by
+    ``reach.py``: a bit is set with a person's first purchase in that month
+    and cell, and cleared with their last.
+    """
+
+    pk = models.CompositePrimaryKey(
+        "grouping", "year", "category", "value", "value2", "budget_holder_id"
+    )
+    grouping = models.CharField(max_length=32, choices=GROUPING_CHOICES)
+    year = models.SmallIntegerField()
+    category = models.CharField(max_length=32, blank=True)
+    value = models.CharField(max_length=32, blank=True)
+    value2 = models.CharField(max_length=32, blank=True)
+    budget_holder_id = models.BigIntegerField()
+    months = models.IntegerField(default=0, help_text="Bit m-1 set: bought in month m.")
+
+    def __str__(self) -> str:
+        return f"{self.grouping}|{self.year}|{self.category}|{self.value}|{self.value2}:{self.budget_holder_id}={self.months:012b}"
 
 
 class Unit(models.TextChoices):

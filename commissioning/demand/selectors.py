@@ -22,7 +22,15 @@ from marketplace.payments.models import Channel, Purchase
 from marketplace.providers.models import Organisation, Sector
 from marketplace.providers.taxonomy import ServiceCategory
 
-from .models import GROUPINGS, BlockContract, DemandRollup, DemandRollupMember, FairCostRate
+from .models import (
+    GROUPINGS,
+    BlockContract,
+    DemandRollup,
+    DemandRollupMember,
+    DemandRollupReach,
+    FairCostRate,
+)
+from .reach import reach_kept
 
 # Public dimension name -> rollup field.
 DIMENSIONS: dict[str, str] = {
@@ -204,6 +212,10 @@ def rollup_figures(*, query: DemandQuery, excluded: list[dict] | None = None) ->
         sums = cursor.fetchall()
         holders = None
         if not one_cell_per_row:
+            holders = _reach_holders(
+                cursor, grouping=grouping, query=query, excluded=excluded, columns=columns
+            )
+        if holders is None and not one_cell_per_row:
             cursor.execute(
                 f"SELECT {select}COUNT(*) FROM (SELECT DISTINCT {select}budget_holder_id "  # noqa: S608
                 f"FROM {DemandRollupMember._meta.db_table} WHERE {where}) people{group}",
@@ -223,6 +235,108 @@ def rollup_figures(*, query: DemandQuery, excluded: list[dict] | None = None) ->
         )
         rows.append(out)
     return sorted(rows, key=lambda r: row_key(r, query.group_by))
+
+
+def _period_bits(query: DemandQuery, year: int) -> int:
+    """The months of ``query`` in ``year`` as a reach bitmask (January is bit 0)."""
+    low = query.start.month if year == query.start.year else 1
+    high = query.end.month if year == query.end.year else 12
+    return ((1 << high) - 1) & ~((1 << (low - 1)) - 1)
+
+
+def _reach_holders(
+    cursor, *, grouping: str, query: DemandQuery, excluded: list[dict], columns: list[str]
+) -> dict[tuple, int] | None:
+    """Distinct people per group from ``DemandRollupReach``, or None where it cannot answer.
+
+    Each reach row is one person in one cell for a calendar year, with a bit
+    per month they bought in. Per group and person, the OR of their rows'
+    bits (only months in the period, and not months in which the cell is
+    excluded), each year shifted into its own 12 bits, says which months of
+    the period they bought in: non-zero counts them once for the period,
+    and bit ``k`` counts them for month ``k`` when grouping by month. One
+    pass over one row per person and cell per year, no ``COUNT(DISTINCT)``;
+    exact. Periods of up to five calendar years (60 bits).
+    """
+    first, last = query.start.year, query.end.year
+    if not reach_kept() or last - first >= 5 or any(name == "month" for name, _ in query.filters):
+        return None
+    params: list = []
+    hidden: dict[tuple, int] = defaultdict(int)
+    join_columns: list[str] = []
+    if excluded:
+        names = [_FIELD_DIMENSION[field] for field in excluded[0] if field != "month"]
+        join_columns = [_column(grouping, name) for name in names]
+        for cell in excluded:
+            month = cell["month"]
+            month = month if isinstance(month, date) else date.fromisoformat(str(month)[:10])
+            key = tuple(_stored(name, cell[DIMENSIONS[name]]) for name in names) + (month.year,)
+            hidden[key] |= 1 << (month.month - 1)
+    years = range(first, last + 1)
+    period = "CASE r.year " + " ".join("WHEN %s THEN %s" for _ in years) + " END"
+    period_params = [p for year in years for p in (year, _period_bits(query, year))]
+    visible = f"r.months & {period}"
+    join = ""
+    if hidden:
+        width = len(join_columns) + 2
+        row = "(" + ", ".join(["%s"] * width) + ")"
+        aliases = ", ".join([*join_columns, "year", "bits"])
+        on = " AND ".join(f"h.{c} = r.{c}" for c in [*join_columns, "year"])
+        join = f" LEFT JOIN (VALUES {', '.join([row] * len(hidden))}) AS h ({aliases}) ON {on}"
+        params += [p for key, bits in hidden.items() for p in (*key, bits)]
+        visible += " & ~COALESCE(h.bits, 0)"
+    where = ["r.grouping = %s", "r.year BETWEEN %s AND %s"]
+    where_params: list = [grouping, first, last]
+    for name, values in query.filters:
+        where.append(f"r.{_column(grouping, name)} IN ({', '.join(['%s'] * len(values))})")
+        where_params += [_stored(name, value) for value in values]
+    group = [c for c in columns if c != "month"]
+    select = "".join(f"r.{c}, " for c in group)
+    outer = "".join(f"{c}, " for c in group)
+    group_sql = f" GROUP BY {', '.join(group)}" if group else ""
+    table = DemandRollupReach._meta.db_table
+    by_month = "month" in columns
+    if not by_month and len(years) == 1 and set(GROUPINGS[grouping]) <= set(query.group_by):
+        # One row per person and group already: count the rows with a visible month.
+        cursor.execute(
+            f"SELECT {select}COUNT(*) FROM {table} r{join} "  # noqa: S608
+            f"WHERE {' AND '.join(where)} AND ({visible}) <> 0"
+            + (f" GROUP BY {', '.join(f'r.{c}' for c in group)}" if group else ""),
+            [*params, *where_params, *period_params],
+        )
+        return {tuple(row[:-1]): row[-1] for row in cursor.fetchall()}
+    seen = f"bit_or(CAST({visible} AS bigint) << (12 * (r.year - %s)))"
+    inner = (
+        f"SELECT {select}r.budget_holder_id, {seen} AS seen FROM {table} r{join} "  # noqa: S608
+        f"WHERE {' AND '.join(where)} GROUP BY {select}r.budget_holder_id"
+    )
+    inner_params = [*period_params, first, *params, *where_params]
+    months = []
+    month = query.start
+    while month <= query.end:
+        months.append(month)
+        month = add_months(month, 1)
+    if not by_month:
+        cursor.execute(
+            f"SELECT {outer}COUNT(*) FROM ({inner}) people WHERE seen <> 0{group_sql}",  # noqa: S608
+            inner_params,
+        )
+        return {tuple(row[:-1]): row[-1] for row in cursor.fetchall()}
+    sums = ", ".join(f"SUM((seen >> {12 * (m.year - first) + m.month - 1}) & 1)" for m in months)
+    cursor.execute(
+        f"SELECT {outer}{sums} FROM ({inner}) people WHERE seen <> 0{group_sql}",  # noqa: S608
+        inner_params,
+    )
+    out = {}
+    month_at = columns.index("month")
+    for row in cursor.fetchall():
+        others = list(row[: len(group)])
+        for m, count in zip(months, row[len(group) :], strict=True):
+            if count:
+                key = [*others]
+                key.insert(month_at, m)
+                out[tuple(key)] = int(count)
+    return out
 
 
 def purchase_figures(*, query: DemandQuery) -> list[dict]:
