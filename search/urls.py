@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import suggest, views
 
 app_name = "search"
 
 urlpatterns = [
     path("find/", views.search_results, name="results"),
-    path("find/autocomplete", views.autocomplete, name="autocomplete"),
+    path("find/suggest", suggest.suggest, name="suggest"),
+    path("find/autocomplete", suggest.suggest, name="autocomplete"),
     path("providers/<slug:slug>/", views.provider_profile, name="profile"),
     path("shortlist/", views.shortlist, name="shortlist"),
     path("shortlist/change", views.shortlist_change, name="shortlist_change"),
