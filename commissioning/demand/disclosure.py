@@ -35,7 +35,7 @@ from datetime import date
 
 from django.conf import settings
 
-from .selectors import DIMENSIONS, DemandQuery, demand_figures, row_key
+from .selectors import DIMENSIONS, DemandQuery, demand_figures, rollup_figures, row_key
 
 THRESHOLD = 8
 ROUND_TO = 5
@@ -113,9 +113,12 @@ def hidden_cells(*, start: date, end: date, grid: tuple[str, str]) -> list[dict]
     """The grid cells to leave out of every published figure for these months.
 
     Decided per month over the whole grid, never per query, so the same cell
-    is hidden whatever the filters or period around it.
+    is hidden whatever the filters or period around it. Read from the rollup
+    cells even when Elasticsearch answers the figures: their people counts
+    are exact (Elasticsearch's are estimates above its precision threshold),
+    and a grid is one row per cell there.
     """
-    base = demand_figures(query=DemandQuery(start=start, end=end, group_by=("month", *grid)))
+    base = rollup_figures(query=DemandQuery(start=start, end=end, group_by=("month", *grid)))
     by_month: dict[str, dict[tuple[str, str], int]] = defaultdict(dict)
     for row in base:
         by_month[row["month"]][(row[grid[0]], row[grid[1]])] = row["holders"]

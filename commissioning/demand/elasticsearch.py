@@ -7,6 +7,12 @@ dimensions, ``sum`` for spend, ``value_count`` for purchases and
 its precision threshold (40,000 distinct people per bucket, more than a
 borough's budget holders); above that it would be an estimate.
 
+Disclosure control leaves hidden grid cells out of published figures. Each
+document carries its cell in every grid (``cell_locality`` holds
+``2026-03|home_care|N3``, and so on), so leaving out any number of cells is
+one ``terms`` clause per grid rather than a clause per cell (which hit
+Elasticsearch's clause limit on real data).
+
 Purchases are indexed after commit by ``tasks.purchases_index`` and in bulk by
 ``manage.py reindex_demand_purchases``, which builds a new index and swaps
 the alias so figures never go missing during a rebuild.
@@ -25,7 +31,16 @@ from search.client import get_client, index_name
 
 from .selectors import DIMENSIONS, DemandQuery
 
-ALIAS = "demand_purchases"
+# v2: documents carry their grid cells; a v1 index could not leave hidden cells out.
+ALIAS = "demand_purchases_v2"
+# Grid dimension -> the document field naming the purchase's value in it.
+GRID_FIELDS = {
+    "locality": "postcode_district",
+    "care_group": "care_group",
+    "sector": "sector",
+    "provider": "organisation_id",
+    "channel": "channel",
+}
 PRECISION = 40_000
 MAPPING = {
     "properties": {
@@ -39,6 +54,7 @@ MAPPING = {
         "channel": {"type": "keyword"},
         "amount_pence": {"type": "long"},
         "budget_holder_id": {"type": "keyword"},
+        **{f"cell_{name}": {"type": "keyword"} for name in GRID_FIELDS},
     }
 }
 
@@ -47,8 +63,13 @@ def alias_name() -> str:
     return index_name(ALIAS)
 
 
+def cell_id(month: str, category: str, value: str) -> str:
+    """A grid cell as documents name it: ``2026-03|home_care|N3``."""
+    return f"{month}|{category}|{value}"
+
+
 def purchase_document(purchase: Purchase) -> dict:
-    return {
+    document = {
         "month": purchase.occurred_on.isoformat()[:7],
         "occurred_on": purchase.occurred_on.isoformat(),
         "category": purchase.category,
@@ -60,6 +81,9 @@ def purchase_document(purchase: Purchase) -> dict:
         "amount_pence": purchase.amount_pence,
         "budget_holder_id": str(purchase.budget_holder_id),
     }
+    for name, field in GRID_FIELDS.items():
+        document[f"cell_{name}"] = cell_id(document["month"], purchase.category, document[field])
+    return document
 
 
 def ensure_index() -> str:
@@ -141,17 +165,20 @@ def _filters(query: DemandQuery, excluded: list[dict] | None) -> dict:
             must.append({"terms": {"month": list(values)}})
         else:
             must.append({"terms": {field: list(values)}})
-    must_not = []
+    hidden: dict[str, list[str]] = {}
     for cell in excluded or []:
-        terms = []
-        for field, value in cell.items():
-            if field == "month":
-                terms.append({"term": {"month": _month_text(value)}})
-            elif field == "organisation_id":
-                terms.append({"term": {"organisation_id": str(value) if value else "-"}})
-            else:
-                terms.append({"term": {field: value}})
-        must_not.append({"bool": {"filter": terms}})
+        grid = [field for field in cell if field not in ("month", "category")]
+        if len(grid) != 1 or grid[0] not in GRID_FIELDS.values() or "category" not in cell:
+            raise ValueError("Excluded cells are a month, a category and one grid dimension.")
+        field = grid[0]
+        value = cell[field]
+        if field == "organisation_id":
+            value = str(value) if value else "-"
+        name = next(name for name, f in GRID_FIELDS.items() if f == field)
+        hidden.setdefault(f"cell_{name}", []).append(
+            cell_id(_month_text(cell["month"]), cell["category"], value or "")
+        )
+    must_not = [{"terms": {field: ids}} for field, ids in hidden.items()]
     return {"bool": {"filter": must, "must_not": must_not}}
 
 
