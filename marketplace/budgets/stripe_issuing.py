@@ -92,3 +92,8 @@ def issuing_transactions(*, created_from: int | None = None) -> Iterator[dict]:
     page = client().v1.issuing.transactions.list(params=params)
     for item in page.auto_paging_iter():
         yield item.to_dict()
+
+
+def card_status_update(*, card_id: str, status: str) -> dict:
+    """Freeze (``inactive``), unfreeze (``active``) or cancel (``canceled``) a card at Stripe."""
+    return client().v1.issuing.cards.update(card_id, params={"status": status}).to_dict()

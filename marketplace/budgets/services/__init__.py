@@ -55,3 +55,21 @@ __all__ += [
 from .statements import LineProblem, StatementError, statement_import, statement_parse  # noqa: E402
 
 __all__ += ["LineProblem", "StatementError", "statement_import", "statement_parse"]
+
+from .setup import (  # noqa: E402
+    BudgetSetupError,
+    budget_set_up,
+    budget_update,
+    card_order,
+    card_status_change,
+    support_plan_update,
+)
+
+__all__ += [
+    "BudgetSetupError",
+    "budget_set_up",
+    "budget_update",
+    "card_order",
+    "card_status_change",
+    "support_plan_update",
+]
