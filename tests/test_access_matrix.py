@@ -25,6 +25,7 @@ ENTRY_POINTS = {
     "/monitoring/settings/": {M},
     "/monitoring/approvals/": {M},
     "/budgets/statements/import/": {M},
+    "/budgets/manage/": {M},
     "/grants/manage/": {G},
     "/grants/manage/overdue/": {G},
     "/grants/reviews/": {G},
