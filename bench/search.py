@@ -204,27 +204,34 @@ def build(*, services: int, reviews: int, seed: int = 2010) -> dict:
             )
         missing -= batch
         added += batch
+    from bench.reviews import top_up
+
+    reviews_added = top_up(reviews)
     have = sum(OrganisationRating.objects.values_list("review_count", flat=True))
     if have < reviews:
         organisation_ids = list(
             Organisation.objects.filter(rating__isnull=True).values_list("pk", flat=True)
         )
-        per = max(1, (reviews - have) // max(1, len(organisation_ids)))
+        per, extra = divmod(reviews - have, max(1, len(organisation_ids)))
+        counts = [
+            max(1, per + (1 if number < extra else 0)) for number in range(len(organisation_ids))
+        ]
         OrganisationRating.objects.bulk_create(
             [
                 OrganisationRating(
                     organisation_id=pk,
-                    review_count=per,
-                    rating_total=per * rng.randrange(2, 6),
+                    review_count=count,
+                    rating_total=count * rng.randrange(2, 6),
                     smoothed_rating=Decimal(f"{rng.uniform(2.5, 4.8):.3f}"),
                 )
-                for pk in organisation_ids
+                for pk, count in zip(organisation_ids, counts, strict=True)
             ],
             batch_size=2000,
         )
     indexed = search_index_rebuild()
     return {
         "services_added": added,
+        "reviews_added": reviews_added,
         "indexed": indexed,
         "build_s": round(time.perf_counter() - started, 1),
     }

@@ -4,6 +4,8 @@ All public and GET-shareable; the shortlist lives in the session so it works
 signed out. No personal data is shown, so nothing here writes to the audit log.
 """
 
+from functools import cache
+
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -13,10 +15,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from .advice import related_advice_for
 from .filters import DEFAULT_DISTANCE_MILES
+from .presenters import category_label, result_cards
 from .selectors import (
     organisation_for_profile,
-    related_advice,
     search_services,
     search_suggestions,
     services_for_compare,
@@ -69,15 +72,19 @@ def search_results(request):
             cleaned=filterset.form.cleaned_data, result_count=result.total, backend=result.backend
         )
     cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
+    shortlist = set(shortlist_ids(request.session))
     context = {
         "filter": filterset,
         "form": filterset.form,
         "result": result,
+        "cards": result_cards(result.items, shortlist=shortlist),
+        "next_path": request.get_full_path(),
+        "shortlist_change_url": reverse("search:shortlist_change"),
         "searched": searched,
         "cleaned": cleaned,
         "pagination": _pagination(request, result) if not result.errors else None,
-        "advice": related_advice(query=cleaned.get("q", "")) if cleaned.get("q") else [],
-        "shortlist": set(shortlist_ids(request.session)),
+        "advice": related_advice_for(query=cleaned.get("q", "")) if cleaned.get("q") else [],
+        "shortlist": shortlist,
         "distance_selected": str(cleaned.get("distance_miles") or DEFAULT_DISTANCE_MILES),
     }
     return render(request, "search/results.html", context)
@@ -92,7 +99,9 @@ def autocomplete(request):
     return response
 
 
-def _optional_includes(*names: str) -> list[str]:
+@cache
+def _optional_includes(*names: str) -> tuple[str, ...]:
+    """The profile's sections from other apps that are installed (fixed for a process's life)."""
     found = []
     for name in names:
         try:
@@ -100,7 +109,7 @@ def _optional_includes(*names: str) -> list[str]:
         except TemplateDoesNotExist:
             continue
         found.append(name)
-    return found
+    return tuple(found)
 
 
 @require_GET
@@ -108,18 +117,22 @@ def provider_profile(request, slug: str):
     organisation = organisation_for_profile(slug=slug)
     if organisation is None:
         raise Http404("No provider with that address.")
-    services = organisation.published_services
-    from .documents.services import ServiceDocument
-    from .results import ServiceHit
-
-    hits = []
-    for service in services:
-        document = ServiceDocument.prepare(service)
-        hits.append((service, ServiceHit(document.pop("_id"), document)))
+    services = [
+        (
+            service,
+            {
+                "category_label": category_label(service.category),
+                "temporarily_closed": service.status == "temporarily closed",
+            },
+        )
+        for service in organisation.published_services
+    ]
     context = {
         "organisation": organisation,
-        "services": hits,
+        "services": services,
         "shortlist": set(shortlist_ids(request.session)),
+        "next_path": request.get_full_path(),
+        "shortlist_change_url": reverse("search:shortlist_change"),
         "review_includes": _optional_includes("reviews/includes/profile_reviews.html"),
         "assessment_includes": _optional_includes(
             "assessments/includes/profile_status.html", "grants/includes/profile_projects.html"

@@ -1,0 +1,114 @@
+"""What the directory's hot pages show for each service, worked out once in Python.
+
+A results page shows 20 cards and a profile shows every service of a provider.
+Working out each card's wording here (prices, stars, dates, links) instead of
+through dozens of template filters and attribute lookups per card keeps the
+template a plain list of values, which is most of the CPU a page costs. The
+wording is the same the templates produced before; tests/search hold it to that.
+"""
+
+from datetime import date
+from functools import lru_cache
+
+from django.urls import reverse
+from django.utils import dateformat, translation
+
+from cms.formatting import format_pence
+from marketplace.providers.taxonomy import ServiceCategory
+
+from .templatetags.directory_tags import stars_glyphs
+
+_SLUG_PLACEHOLDER = "slug-placeholder"
+
+
+@lru_cache(maxsize=4096)
+def _formatted(iso: str, pattern: str, language: str) -> str:
+    with translation.override(language):
+        return dateformat.format(date.fromisoformat(iso[:10]), pattern)
+
+
+def date_text(value, pattern: str = "j F Y") -> str:
+    """An ISO date (or date) as the ``date`` filter would show it: "3 March 2026"."""
+    if not value:
+        return ""
+    iso = value.isoformat() if isinstance(value, date) else str(value)
+    return _formatted(iso, pattern, translation.get_language() or "en-gb")
+
+
+def profile_url_for(slug: str) -> str:
+    """``/providers/<slug>/`` without resolving the URL pattern for every card."""
+    return _profile_url_template().replace(_SLUG_PLACEHOLDER, slug)
+
+
+@lru_cache(maxsize=1)
+def _profile_url_template() -> str:
+    return reverse("search:profile", args=[_SLUG_PLACEHOLDER])
+
+
+def clear_url_caches() -> None:
+    """For tests that swap URL configurations."""
+    _profile_url_template.cache_clear()
+
+
+def result_card(hit, *, shortlist: set[int]) -> dict:
+    """The values one result card shows, from a search hit (ServiceHit)."""
+    document = hit.document
+    price = document.get("min_price_pence")
+    rating_count = document.get("rating_count") or 0
+    rating = document.get("rating_average")
+    vacancies = document.get("vacancies")
+    if document.get("has_vacancies"):
+        confirmed = date_text(document.get("vacancies_confirmed_on"))
+        vacancies_text = f"Vacancies: {vacancies}" + (
+            f" (confirmed {confirmed})" if confirmed else ""
+        )
+    elif vacancies == 0:
+        vacancies_text = "No vacancies at the moment"
+    else:
+        vacancies_text = "Ask about vacancies"
+    if document.get("cqc_rating"):
+        cqc_date = date_text(document.get("cqc_rating_date"), "F Y")
+        cqc_text = document["cqc_rating"] + (f" ({cqc_date})" if cqc_date else "")
+    else:
+        cqc_text = "not rated by CQC"
+    if rating_count:
+        rating_stars = stars_glyphs(rating)
+        rating_text = (
+            f"{float(rating):.1f} out of 5 stars" if rating is not None else "Not yet rated"
+        ) + f" ({rating_count} review{'' if rating_count == 1 else 's'})"
+    else:
+        rating_stars, rating_text = "", "No reviews yet"
+    return {
+        "service_id": hit.service_id,
+        "name": document.get("name", ""),
+        "url": f"{profile_url_for(document.get('organisation_slug', ''))}#service-{hit.service_id}",
+        "category_label": document.get("category_label", ""),
+        "organisation_name": document.get("organisation_name", ""),
+        "sector_label": (document.get("sector_label") or "").lower(),
+        "price": f"From {format_pence(price)} {document.get('price_unit_label') or ''}"
+        if price is not None
+        else "",
+        "rating_stars": rating_stars,
+        "rating_text": rating_text,
+        "cqc_text": cqc_text,
+        "takes_card": document.get("takes_card"),
+        "vacancies_text": vacancies_text,
+        "distance_miles": hit.distance_miles,
+        "temporarily_closed": document.get("temporarily_closed"),
+        "summary": document.get("summary", ""),
+        "last_checked": date_text(document.get("last_checked")),
+        "on_shortlist": hit.service_id in shortlist,
+    }
+
+
+def result_cards(hits, *, shortlist: set[int]) -> list[dict]:
+    return [result_card(hit, shortlist=shortlist) for hit in hits]
+
+
+def category_label(value: str) -> str:
+    return _category_labels().get(value, value)
+
+
+@lru_cache(maxsize=1)
+def _category_labels() -> dict:
+    return dict(ServiceCategory.choices)
