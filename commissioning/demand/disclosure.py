@@ -93,20 +93,39 @@ def grid_for(*, dimensions: set[str]) -> tuple[str, str]:
 
 
 def _hide_secondary(cells: dict[tuple[str, str], int], hidden: set[tuple[str, str]]) -> None:
-    """Hide the next-smallest cell of every row or column with exactly one hidden cell."""
-    changed = True
-    while changed:
-        changed = False
-        for axis in (0, 1):
-            lines: dict[str, list[tuple[str, str]]] = defaultdict(list)
-            for key in cells:
-                lines[key[axis]].append(key)
-            for keys in lines.values():
-                hidden_here = [k for k in keys if k in hidden]
-                visible = [k for k in keys if k not in hidden]
-                if len(hidden_here) == 1 and visible:
-                    hidden.add(min(visible, key=lambda k: (cells[k], k)))
-                    changed = True
+    """Hide the next-smallest cell of every row or column with exactly one hidden cell.
+
+    Alternate passes over rows (axis 0) and columns (axis 1) until no line
+    has exactly one hidden cell. Lines on one axis share no cells, so a pass
+    only needs the lines that have exactly one hidden cell when it starts,
+    and only a newly hidden cell changes a line's count: each pass looks at
+    those lines alone instead of the whole grid.
+    """
+    lines: tuple[dict, dict] = (defaultdict(list), defaultdict(list))
+    for key in cells:
+        lines[0][key[0]].append(key)
+        lines[1][key[1]].append(key)
+    counts = [
+        {line: sum(k in hidden for k in keys) for line, keys in lines[axis].items()}
+        for axis in (0, 1)
+    ]
+    single = [{line for line, count in counts[axis].items() if count == 1} for axis in (0, 1)]
+    axis = 0
+    while single[0] or single[1]:
+        for line in list(single[axis]):
+            single[axis].discard(line)
+            visible = [k for k in lines[axis][line] if k not in hidden]
+            if not visible:
+                continue
+            cell = min(visible, key=lambda k: (cells[k], k))
+            hidden.add(cell)
+            for side in (0, 1):
+                counts[side][cell[side]] += 1
+                if counts[side][cell[side]] == 1:
+                    single[side].add(cell[side])
+                else:
+                    single[side].discard(cell[side])
+        axis = 1 - axis
 
 
 def hidden_cells(*, start: date, end: date, grid: tuple[str, str]) -> list[dict]:
