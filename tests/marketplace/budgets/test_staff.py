@@ -402,10 +402,10 @@ def test_officer_issues_a_card_through_stripe_and_it_is_audited(
     event = AuditEvent.objects.get(object_id=str(card.pk), object_type="budgets.card")
     assert event.actor == user and event.budget_holder == open_budget.budget_holder
     # A second active card on the same budget is refused until the first is frozen.
-    if card.status == CardStatus.ACTIVE:
-        response = client.post(f"/budgets/manage/{open_budget.pk}/cards/new/", {"kind": "virtual"})
-        assert "already has an active card" in response.content.decode()
-        assert Card.objects.filter(budget=open_budget).count() == 1
+    assert card.status == CardStatus.ACTIVE
+    response = client.post(f"/budgets/manage/{open_budget.pk}/cards/new/", {"kind": "virtual"})
+    assert "already has an active card" in response.content.decode()
+    assert Card.objects.filter(budget=open_budget).count() == 1
 
 
 @pytest.mark.stripe_mock
