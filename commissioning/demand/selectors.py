@@ -179,7 +179,8 @@ def rollup_figures(*, query: DemandQuery, excluded: list[dict] | None = None) ->
     grid dimension) to leave out entirely: disclosure control uses it so
     hidden cells never feed a published figure. Distinct people come from
     the cells' ``holder_count`` when every row is one cell (for example a
-    grid grouped by month), else from ``COUNT(DISTINCT)`` over the members.
+    grid grouped by month), else from the per-year reach rows
+    (``_reach_holders``; on SQLite, ``COUNT(DISTINCT)`` over the members).
     A combination no grouping splits by (analysts only) is read from purchases.
     The SQL text holds only our own column names; values are parameters.
     """
