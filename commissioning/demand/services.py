@@ -238,17 +238,24 @@ def _apply_staged(purchases: list[Purchase], sign: int) -> int:
             cursor.execute(f"DROP TABLE IF EXISTS {_STAGED_TABLE}")
 
 
-def _cell_select(grouping: str, conn) -> str:
-    """A grouping's cell columns, named, over a purchase-shaped row source."""
+def _cell_select(grouping: str) -> str:
+    """A grouping's cell columns, named, over rows of ``_PURCHASE_SHAPE`` (``month`` already
+    the first day of the month)."""
     dims = GROUPINGS[grouping]
     others = [_SQL_VALUE[name] for name in dims if name != "category"]
     others += ["''"] * (2 - len(others))
     category = "category" if "category" in dims else "''"
     return (
-        f"CAST('{grouping}' AS VARCHAR(32)) AS grouping, {_month_sql(conn)} AS month, "
+        f"CAST('{grouping}' AS VARCHAR(32)) AS grouping, month, "
         f"CAST({category} AS VARCHAR(32)) AS category, CAST({others[0]} AS VARCHAR(32)) AS value, "
         f"CAST({others[1]} AS VARCHAR(32)) AS value2"
     )
+
+
+# What a purchase contributes to any cell: the columns every grouping is keyed by.
+_PURCHASE_SHAPE = (
+    "postcode_district, care_group, sector, channel, organisation_id, category, budget_holder_id"
+)
 
 
 @transaction.atomic
@@ -268,9 +275,16 @@ def demand_rollups_apply_sql(*, purchases_sql: str, params: Iterable = (), sign:
         raise ValueError("sign must be 1 or -1")
     params = list(params)
     columns = ", ".join(CELL_COLUMNS)
+    # Purchases alike in every dimension are summed first (a person buying from one merchant
+    # all month is one row), then each such row is spread over the groupings' cells.
+    alike = (
+        f"SELECT {_month_sql(connection)} AS month, {_PURCHASE_SHAPE}, "  # noqa: S608
+        "SUM(amount_pence) AS amount_pence, COUNT(*) AS purchase_count "
+        f"FROM purchases GROUP BY {_month_sql(connection)}, {_PURCHASE_SHAPE}"
+    )
     per_grouping = " UNION ALL ".join(
-        f"SELECT {_cell_select(grouping, connection)}, budget_holder_id, amount_pence "  # noqa: S608
-        "FROM purchases"
+        f"SELECT {_cell_select(grouping)}, budget_holder_id, amount_pence, purchase_count "  # noqa: S608
+        "FROM alike"
         for grouping in GROUPINGS
     )
     cell_match = " AND ".join(f"m.{c} = {ROLLUP_TABLE}.{c}" for c in CELL_COLUMNS)
@@ -279,9 +293,9 @@ def demand_rollups_apply_sql(*, purchases_sql: str, params: Iterable = (), sign:
         # Each (cell, person) once: what this batch adds to the cell and to the member.
         cursor.execute(
             f"CREATE TEMPORARY TABLE {_DELTA_TABLE} AS "  # noqa: S608
-            f"WITH purchases AS ({purchases_sql}) "
+            f"WITH purchases AS ({purchases_sql}), alike AS ({alike}) "
             f"SELECT {columns}, budget_holder_id, SUM(amount_pence) AS spend_pence, "
-            f"COUNT(*) AS purchase_count FROM ({per_grouping}) cells "
+            f"SUM(purchase_count) AS purchase_count FROM ({per_grouping}) cells "
             f"GROUP BY {columns}, budget_holder_id",
             params,
         )

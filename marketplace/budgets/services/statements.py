@@ -357,7 +357,8 @@ def statement_import(
     importing the same file twice changes nothing the second time; each new
     line becomes one balanced ledger entry (source
     ``card_statement:<scheme>:<reference>``, unique, so a line can never be
-    posted twice even by two imports at once), one card transaction and one
+    posted twice; imports of overlapping files at the same time queue on a
+    lock and the later one skips what the earlier wrote), one card transaction and one
     purchase, and the demand rollups move by exactly those purchases, all in
     one database transaction (any failure writes nothing).
     """
@@ -369,6 +370,10 @@ def statement_import(
     merchants = _merchant_rows(parsed.merchants)
     with transaction.atomic(), connection.cursor() as cursor:
         _stage(cursor, parsed, merchants)
+        if connection.vendor == "postgresql":
+            # Imports queue here, so of two overlapping files imported at once the second
+            # sees the first's lines (committed) below and skips them instead of failing.
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('budgets.statement_import'))")
         # Lines an earlier import already wrote (its card transaction is the mark).
         cursor.execute(
             f"DELETE FROM {LINES} WHERE EXISTS (SELECT 1 FROM {CardTransaction._meta.db_table} t "  # noqa: S608
@@ -431,6 +436,9 @@ def _stage(cursor, parsed: ParsedStatement, merchants: list[tuple]) -> None:
     _load(cursor, LINES, _LINE_COLUMNS, parsed.lines)
     _load(cursor, CARDS, _CARD_COLUMNS, [(pk, *rest) for pk, rest in parsed.cards.items()])
     _load(cursor, MERCHANTS, _MERCHANT_COLUMNS, merchants)
+    if connection.vendor == "postgresql":
+        # Temporary tables have no statistics until analysed; the joins below need them.
+        cursor.execute(f"ANALYZE {LINES}, {CARDS}, {MERCHANTS}")
 
 
 def _write(cursor, record: StatementImport) -> None:
@@ -472,7 +480,7 @@ def _write(cursor, record: StatementImport) -> None:
         f"INSERT INTO {JournalEntry._meta.db_table} "  # noqa: S608
         "(id, budget_id, kind, source_type, source_id, memo, occurred_on, posted_at) "
         f"SELECT s.entry_id, c.budget_id, {spend_or_refund}, %s, s.reference, m.name, "
-        f"s.occurred_on, %s FROM {lines} ORDER BY s.line",
+        f"s.occurred_on, %s FROM {lines}",
         [EntryKind.CARD_SPEND, EntryKind.REFUND, SOURCE_TYPE, now],
     )
     # Money spent leaves the holder's funds for the card scheme's clearing account.
@@ -480,8 +488,7 @@ def _write(cursor, record: StatementImport) -> None:
         f"INSERT INTO {Posting._meta.db_table} (entry_id, account_id, amount_pence) "  # noqa: S608
         "SELECT s.entry_id, a.id, CASE WHEN a.kind = %s THEN -s.amount_pence "
         f"ELSE s.amount_pence END FROM {LINES} s JOIN {CARDS} c ON c.card_id = s.card_id "
-        f"JOIN {account} a ON a.budget_id = c.budget_id AND a.kind IN ({ledger_kinds}) "
-        "ORDER BY s.line, a.kind DESC",
+        f"JOIN {account} a ON a.budget_id = c.budget_id AND a.kind IN ({ledger_kinds})",
         [AccountKind.HOLDER_FUNDS],
     )
     cursor.execute(
@@ -492,6 +499,8 @@ def _write(cursor, record: StatementImport) -> None:
         f"WHERE {account}.budget_id = t.budget_id AND {account}.kind IN ({ledger_kinds})",
         [AccountKind.HOLDER_FUNDS],
     )
+    # Entries and purchases carry their ids from staging; card transactions take theirs as
+    # they are inserted, so in the file's order.
     cursor.execute(
         f"INSERT INTO {CardTransaction._meta.db_table} (source, reference, budget_id, card_id, "  # noqa: S608
         "stripe_authorization_id, type, amount_pence, merchant_name, merchant_category_code, "
@@ -516,13 +525,16 @@ def _write(cursor, record: StatementImport) -> None:
         "SELECT s.purchase_id, c.budget_holder_id, m.organisation_id, m.category, "
         "s.amount_pence, s.occurred_on, %s, 'statement:' || s.reference, m.name, m.mcc, "
         "m.merchant_key, m.purchase_postcode, '', m.match_status, m.match_confidence, "
-        f"c.care_group, c.postcode_district, m.sector, %s FROM {lines} ORDER BY s.line",
+        f"c.care_group, c.postcode_district, m.sector, %s FROM {lines}",
         [Channel.CARD_STATEMENT, now],
     )
+    # The purchases just written, read back from the staging tables they were made from.
     demand_rollups_apply_sql(
         purchases_sql=(
-            f"SELECT p.* FROM {Purchase._meta.db_table} p "  # noqa: S608
-            f"WHERE p.id IN (SELECT purchase_id FROM {LINES})"
+            "SELECT s.purchase_id AS id, c.budget_holder_id, m.organisation_id, m.category, "  # noqa: S608
+            "s.amount_pence, s.occurred_on, %s AS channel, c.care_group, c.postcode_district, "
+            f"m.sector FROM {lines}"
         ),
+        params=[Channel.CARD_STATEMENT],
         sign=1,
     )

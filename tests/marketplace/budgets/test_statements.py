@@ -370,3 +370,24 @@ def test_statement_lines_are_matched_by_the_same_rule_as_every_card_purchase(car
     assert by_reference["statement:default:M2"].organisation == taxis  # the learned alias
     assert by_reference["statement:default:M3"].match_status == MatchStatus.CATEGORY_ONLY
     assert by_reference["statement:default:M4"].match_status == MatchStatus.UNMATCHED
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.elasticsearch
+def test_imported_purchases_reach_the_demand_index_after_commit(cards, use_elasticsearch):
+    from commissioning.demand.elasticsearch import alias_name, es_refresh
+    from commissioning.demand.selectors import DemandQuery, demand_figures
+    from search.client import get_client
+
+    get_client().indices.delete(index=f"{alias_name()}*", ignore_unavailable=True)
+    statement_import(text=_statement(_lines(cards, 250)), scheme_name="default", filename="x.csv")
+    es_refresh()
+    purchases = Purchase.objects.filter(channel=Channel.CARD_STATEMENT)
+    query = DemandQuery(start=date(2025, 4, 1), end=date(2025, 8, 1))
+    assert demand_figures(query=query) == [
+        {
+            "spend_pence": sum(p.amount_pence for p in purchases),
+            "purchases": 250,
+            "holders": 3,
+        }
+    ]
