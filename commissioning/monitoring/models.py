@@ -9,6 +9,7 @@ from django.utils import timezone
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
 from marketplace.accounts.models import BudgetHolder
+from marketplace.budgets.models import PersonalBudget
 
 
 @register_setting(icon="warning")
@@ -91,12 +92,17 @@ class MonitoringCaseQuerySet(models.QuerySet):
 
 
 class MonitoringCase(models.Model):
-    """A flag raised by a monitoring rule, and the officer's work on it.
+    """A flag raised by a monitoring rule about one budget, and the officer's work on it.
 
-    At most one open case per rule per budget holder (a partial unique
-    constraint), so running the rules again adds evidence, not duplicates.
+    At most one open case per rule per budget (a partial unique constraint),
+    so running the rules again adds evidence, not duplicates; a person with a
+    new budget year gets a case of its own. ``budget_holder`` is the budget's
+    holder, kept for the queue and the audit trail.
     """
 
+    budget = models.ForeignKey(
+        PersonalBudget, on_delete=models.PROTECT, related_name="monitoring_cases"
+    )
     budget_holder = models.ForeignKey(
         BudgetHolder, on_delete=models.PROTECT, related_name="monitoring_cases"
     )
@@ -127,9 +133,9 @@ class MonitoringCase(models.Model):
         ordering = ["-opened_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["budget_holder", "rule"],
+                fields=["budget", "rule"],
                 condition=~Q(status="closed"),
-                name="monitoring_one_open_case_per_rule",
+                name="monitoring_one_open_case_per_rule_per_budget",
             ),
         ]
 

@@ -14,7 +14,7 @@ from .models import CaseStatus, EvidenceRequest, MonitoringCase
 
 
 def cases_queue(*, status: str = "open", rule: str = "") -> QuerySet[MonitoringCase]:
-    cases = MonitoringCase.objects.select_related("budget_holder", "assigned_to")
+    cases = MonitoringCase.objects.select_related("budget_holder", "budget", "assigned_to")
     if status == "open":
         cases = cases.open()
     elif status in CaseStatus.values:
@@ -53,12 +53,11 @@ def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
 
 @dataclass
 class QuarterStatement:
-    budget_holder: BudgetHolder
+    budget: PersonalBudget
     year: int
     quarter: int
     starts_on: date
     ends_on: date
-    budgets: list
     opening_pence: int = 0
     loads_pence: int = 0
     card_spend_pence: int = 0
@@ -91,19 +90,27 @@ class QuarterStatement:
     def label(self) -> str:
         return f"{self.year}-Q{self.quarter}"
 
+    @property
+    def budget_holder(self) -> BudgetHolder:
+        return self.budget.budget_holder
 
-def quarter_statement(*, budget_holder: BudgetHolder, year: int, quarter: int) -> QuarterStatement:
-    """Opening balance, money in and out by kind, spend by category and closing balance.
+    @property
+    def overlaps_budget(self) -> bool:
+        return self.starts_on <= self.budget.ends_on and self.ends_on >= self.budget.starts_on
 
-    Every money figure comes from the ledger's postings to the person's funds;
-    the category split comes from the purchases behind those postings.
+
+def quarter_statement(*, budget: PersonalBudget, year: int, quarter: int) -> QuarterStatement:
+    """One budget's quarter: opening balance, money in and out by kind, spend by category
+    and closing balance.
+
+    Every money figure comes from the ledger's postings to this budget's funds,
+    so another budget of the same person (a new budget year) never mixes in.
+    The category split comes from the person's purchases dated within both
+    the quarter and the budget's period (a person's budgets do not overlap).
     """
     starts_on, ends_on = quarter_bounds(year, quarter)
-    budgets = list(PersonalBudget.objects.filter(budget_holder=budget_holder).order_by("starts_on"))
-    statement = QuarterStatement(budget_holder, year, quarter, starts_on, ends_on, budgets)
-    funds = Posting.objects.filter(
-        account__budget__budget_holder=budget_holder, account__kind=AccountKind.HOLDER_FUNDS
-    )
+    statement = QuarterStatement(budget, year, quarter, starts_on, ends_on)
+    funds = Posting.objects.filter(account__budget=budget, account__kind=AccountKind.HOLDER_FUNDS)
     statement.opening_pence = (
         funds.filter(entry__occurred_on__lt=starts_on).aggregate(t=Sum("amount_pence"))["t"] or 0
     )
@@ -124,7 +131,8 @@ def quarter_statement(*, budget_holder: BudgetHolder, year: int, quarter: int) -
     statement.clawbacks_pence = -by_kind.get(EntryKind.CLAWBACK, 0)
     rows = (
         Purchase.objects.filter(
-            budget_holder=budget_holder, occurred_on__range=(starts_on, ends_on)
+            budget_holder_id=budget.budget_holder_id,
+            occurred_on__range=(max(starts_on, budget.starts_on), min(ends_on, budget.ends_on)),
         )
         .filter(Q(channel__in=[Channel.CARD, Channel.CARD_STATEMENT, Channel.MARKETPLACE]))
         .values("category")

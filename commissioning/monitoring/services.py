@@ -28,16 +28,16 @@ class CaseError(Exception):
 def monitoring_case_raise(*, finding: Finding, now=None) -> tuple[MonitoringCase, bool]:
     """Open a case for a finding, or refresh the open one; returns ``(case, created)``.
 
-    Guarantees: at most one open case per rule per budget holder, even when
-    two runs overlap (a partial unique constraint); an existing open case
-    gets the newest evidence and keeps its history.
+    Guarantees: at most one open case per rule per budget, even when two
+    runs overlap (a partial unique constraint); an existing open case gets
+    the newest evidence and keeps its history.
     """
     now = now or timezone.now()
     with transaction.atomic():
         case = (
             MonitoringCase.objects.select_for_update()
             .open()
-            .filter(budget_holder_id=finding.budget_holder_id, rule=finding.rule)
+            .filter(budget_id=finding.budget_id, rule=finding.rule)
             .first()
         )
         if case is not None:
@@ -50,6 +50,7 @@ def monitoring_case_raise(*, finding: Finding, now=None) -> tuple[MonitoringCase
         try:
             with transaction.atomic():
                 case = MonitoringCase.objects.create(
+                    budget_id=finding.budget_id,
                     budget_holder_id=finding.budget_holder_id,
                     rule=finding.rule,
                     summary=finding.summary[:300],
@@ -60,7 +61,7 @@ def monitoring_case_raise(*, finding: Finding, now=None) -> tuple[MonitoringCase
                 )
         except IntegrityError:
             return MonitoringCase.objects.open().get(
-                budget_holder_id=finding.budget_holder_id, rule=finding.rule
+                budget_id=finding.budget_id, rule=finding.rule
             ), False
         return case, True
 
@@ -155,7 +156,6 @@ def clawback_create(*, case: MonitoringCase, officer, amount_pence: int, reason:
     budget; a case recovers money once (the ledger source is the case), and
     the clawback and its ledger entry are written together or not at all.
     """
-    from marketplace.budgets.models import PersonalBudget
     from marketplace.budgets.services import budget_clawback_post
 
     if amount_pence <= 0:
@@ -163,23 +163,15 @@ def clawback_create(*, case: MonitoringCase, officer, amount_pence: int, reason:
     with transaction.atomic():
         case = (
             MonitoringCase.objects.select_for_update()
-            .select_related("budget_holder")
+            .select_related("budget_holder", "budget")
             .get(pk=case.pk)
         )
         if not case.is_open:
             raise CaseError("This case is closed.")
         if case.clawbacks.exists():
             raise CaseError("Money has already been recovered on this case.")
-        budget = (
-            PersonalBudget.objects.filter(
-                pk=(case.evidence or {}).get("budget_id"), budget_holder=case.budget_holder
-            ).first()
-            or PersonalBudget.objects.filter(budget_holder=case.budget_holder)
-            .order_by("-starts_on")
-            .first()
-        )
-        if budget is None:
-            raise CaseError("This person has no budget to recover money from.")
+        # The money comes back from the budget the case is about, never another year's.
+        budget = case.budget
         reference = f"monitoring_case:{case.pk}"
         try:
             budget_clawback_post(

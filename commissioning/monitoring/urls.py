@@ -20,9 +20,14 @@ register_converter(QuarterConverter, "quarter")
 app_name = "monitoring"
 
 
-def _quarter_view(request, person_id, period):
+def _quarter_view(request, budget_id, period):
     year, quarter = period
-    return views.quarter(request, person_id=person_id, year=year, quarter=quarter)
+    return views.quarter(request, budget_id=budget_id, year=year, quarter=quarter)
+
+
+def _person_quarter_view(request, person_id, period):
+    year, quarter = period
+    return views.person_quarter(request, person_id=person_id, year=year, quarter=quarter)
 
 
 urlpatterns = [
@@ -36,9 +41,14 @@ urlpatterns = [
     path("monitoring/matching/", views.matching, name="matching"),
     path("monitoring/matching/purchases/", views.matching_merchant, name="matching-merchant"),
     path(
-        "monitoring/people/<int:person_id>/quarters/<quarter:period>/",
+        "monitoring/budgets/<int:budget_id>/quarters/<quarter:period>/",
         _quarter_view,
         name="quarter",
+    ),
+    path(
+        "monitoring/people/<int:person_id>/quarters/<quarter:period>/",
+        _person_quarter_view,
+        name="person-quarter",
     ),
     path("budgets/<int:person_id>/questions/", views.questions, name="questions"),
 ]

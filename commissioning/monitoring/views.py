@@ -11,6 +11,7 @@ from marketplace.accounts.access import role_required
 from marketplace.accounts.audit import audit_record, client_ip
 from marketplace.accounts.models import AuditAction, BudgetHolder
 from marketplace.accounts.roles import Role
+from marketplace.budgets.models import PersonalBudget
 from marketplace.payments.forms import MerchantConfirmForm
 from marketplace.payments.selectors import merchant_purchases, merchants_to_review
 from marketplace.payments.services import merchant_match_confirm
@@ -63,7 +64,9 @@ def _this_quarter() -> tuple[int, int]:
 
 
 def _case(pk: int) -> MonitoringCase:
-    return get_object_or_404(MonitoringCase.objects.select_related("budget_holder"), pk=pk)
+    return get_object_or_404(
+        MonitoringCase.objects.select_related("budget_holder", "budget"), pk=pk
+    )
 
 
 @role_required(Role.MONITORING_OFFICER)
@@ -225,18 +228,24 @@ def matching_merchant(request):
     )
 
 
-@role_required(Role.MONITORING_OFFICER)
-def quarter(request, person_id: int, year: int, quarter: int):
+def _quarter_or_404(year: int, quarter: int) -> None:
     if not 1 <= quarter <= 4 or not 2000 <= year <= 2100:
         raise Http404("No such quarter.")
-    person = get_object_or_404(BudgetHolder, pk=person_id)
-    statement = selectors.quarter_statement(budget_holder=person, year=year, quarter=quarter)
+
+
+@role_required(Role.MONITORING_OFFICER)
+def quarter(request, budget_id: int, year: int, quarter: int):
+    """The quarterly reconciliation of one budget, from its ledger."""
+    _quarter_or_404(year, quarter)
+    budget = get_object_or_404(PersonalBudget.objects.select_related("budget_holder"), pk=budget_id)
+    person = budget.budget_holder
+    statement = selectors.quarter_statement(budget=budget, year=year, quarter=quarter)
     audit_record(
         actor=request.user,
         action=AuditAction.VIEWED,
-        obj=person,
+        obj=budget,
         budget_holder=person,
-        summary=f"Quarterly reconciliation {statement.label} of budget holder {person.pk}",
+        summary=f"Quarterly reconciliation {statement.label} of personal budget {budget.pk}",
         ip_address=client_ip(request),
     )
     previous = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
@@ -246,12 +255,32 @@ def quarter(request, person_id: int, year: int, quarter: int):
         "monitoring/quarter.html",
         {
             "person": person,
+            "budget": budget,
+            "other_budgets": PersonalBudget.objects.filter(budget_holder=person)
+            .exclude(pk=budget.pk)
+            .order_by("-starts_on"),
             "statement": statement,
+            "period": (year, quarter),
             "previous": previous,
             "following": following,
-            "cases": person.monitoring_cases.all()[:20],
+            "cases": budget.monitoring_cases.all()[:20],
         },
     )
+
+
+@role_required(Role.MONITORING_OFFICER)
+def person_quarter(request, person_id: int, year: int, quarter: int):
+    """The old per-person address: go to the budget that was open in that quarter."""
+    _quarter_or_404(year, quarter)
+    person = get_object_or_404(BudgetHolder, pk=person_id)
+    starts_on, ends_on = selectors.quarter_bounds(year, quarter)
+    budgets = PersonalBudget.objects.filter(budget_holder=person).order_by("-starts_on")
+    budget = (
+        budgets.filter(starts_on__lte=ends_on, ends_on__gte=starts_on).first() or budgets.first()
+    )
+    if budget is None:
+        raise Http404("This person has no budget.")
+    return redirect("monitoring:quarter", budget.pk, (year, quarter))
 
 
 # --- The budget holder's side: answering the council's questions ---------------------------

@@ -108,14 +108,12 @@ def test_clawback_is_confirmed_then_posts_one_ledger_entry_and_the_quarter_agree
 
     today = timezone.localdate()
     quarter = (today.month - 1) // 3 + 1
-    statement = quarter_statement(
-        budget_holder=case.budget_holder, year=today.year, quarter=quarter
-    )
+    statement = quarter_statement(budget=case.budget, year=today.year, quarter=quarter)
     assert statement.clawbacks_pence == 30_000
     assert statement.closing_pence == before - 30_000
     assert statement.adds_up
     page = officer_client.get(
-        f"/monitoring/people/{case.budget_holder.pk}/quarters/{today.year}-Q{quarter}/"
+        f"/monitoring/budgets/{case.budget.pk}/quarters/{today.year}-Q{quarter}/"
     ).content.decode()
     assert "£300.00" in page and "do not add up" not in page
 
@@ -142,9 +140,7 @@ def test_quarter_statement_adds_up_from_the_ledger(surplus_case):
     _, budget = surplus_case
     today = timezone.localdate()
     quarter = (today.month - 1) // 3 + 1
-    statement = quarter_statement(
-        budget_holder=budget.budget_holder, year=today.year, quarter=quarter
-    )
+    statement = quarter_statement(budget=budget, year=today.year, quarter=quarter)
     assert statement.adds_up
     assert (
         statement.closing_pence == budget.accounts.get(kind=AccountKind.HOLDER_FUNDS).balance_pence
