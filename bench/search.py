@@ -2,23 +2,46 @@
 
     python -m bench.search --scale N --base-url http://127.0.0.1:8765 [--concurrency 8] [--duration 15]
     python -m bench.search --build --services 20000 --reviews 100000   # top the data up first
+    python -m bench.search --driver python ...                         # the shared Python driver
     python -m bench.search --in-process ...                            # Django test client, no server
 
 Goals: search p95 < 80 ms and profile p95 < 60 ms at 8 concurrent clients, and
 our search endpoint's p50 under twice the p50 of the bare Elasticsearch query
-it sends. Needs the server's DATABASE_URL and ELASTICSEARCH_URL in the
-environment (to find provider slugs and to time the bare query).
+it sends. Needs the server's DATABASE_URL and ELASTICSEARCH_URL (and its
+SEARCH_INDEX_PREFIX) in the environment, to find provider slugs and to time the
+bare query against the same index.
+
+The 20,000-service / 100,000-review run, on its own database and index prefix
+on shared servers (hold the machine-wide lock only while timing)::
+
+    createdb -h 127.0.0.1 -p 55432 -U postgres scc_bench_search
+    export DATABASE_URL=postgres://postgres@127.0.0.1:55432/scc_bench_search \
+        ELASTICSEARCH_URL=http://127.0.0.1:59200 SEARCH_INDEX_PREFIX=bench_search_ \
+        DJANGO_SETTINGS_MODULE=config.settings.bench
+    python manage.py migrate && python manage.py seed_demo
+    python -m bench.search --build --services 20000 --reviews 100000 --duration 1 --concurrency 1
+    gunicorn config.wsgi:application --bind 127.0.0.1:8765 --workers 2 --threads 4 &
+    flock /tmp/scc-bench.lock python -m bench.search --base-url http://127.0.0.1:8765 --duration 10
 
 ``--build`` adds benchmark organisations and services (names start
-"Benchmark") until there are ``--services`` live services, gives them
-OrganisationRating rows whose review counts add up to ``--reviews`` (the
-rating totals search and profiles read; review rows themselves are
-bench/reviews.py's business), then rebuilds the search index.
+"Benchmark") until there are ``--services`` live services; tops the published
+reviews up to ``--reviews`` rows (bench.reviews.top_up, on the demo providers'
+verified purchases); gives the benchmark organisations OrganisationRating rows
+so rating sorts have values; then rebuilds the search index.
 
-Measured (closed model):
+Load generator (``--driver``): wrk when it is installed (``apt-get install wrk``),
+otherwise the shared Python driver (bench.load). wrk is C and takes a small
+share of the 2 cores the server, PostgreSQL and Elasticsearch also need; the
+Python driver takes a large one, which inflates the server's latencies.
+
+Measured (closed model, at 1 and ``--concurrency`` clients):
   GET /find/?...               a mix of free text, filters, postcode + distance and sorts
   GET /providers/<slug>/       profiles of random providers
-  bare ES query                the exact query /find/ sends, straight to Elasticsearch
+  bare ES (wrk, HTTP)          the exact request body /find/ sends, POSTed to the same
+                               index's _search by wrk (with the wrk driver)
+  bare ES (Python client)      the same body through the Python client /find/ uses
+The ratio figures divide /find/'s p50 by each bare ES p50 at the same concurrency.
+Every run prints the load average: other work on the machine moves every figure.
 """
 
 import argparse
@@ -276,12 +299,86 @@ def _closed_loop(name: str, call, *, count: int, concurrency: int, duration: flo
     return _percentiles(name, samples, time.perf_counter() - started, concurrency)
 
 
-def _bare_es(searches):
-    """A function running the exact Elasticsearch query /find/ sends for search ``i``."""
+_WRK_SCRIPT = """
+local requests = {%s}
+local counter = 0
+function setup(thread)
+  thread:set("offset", math.random(#requests))
+end
+function request()
+  counter = counter + 1
+  local r = requests[((counter + (offset or 0)) %% #requests) + 1]
+  return wrk.format(r[1], r[2], r[3], r[4])
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "WRK-JSON {\\"requests\\": %%d, \\"errors\\": %%d, \\"non2xx\\": %%d, \\"p50_us\\": %%d, "
+      .. "\\"p95_us\\": %%d, \\"p99_us\\": %%d, \\"mean_us\\": %%.1f, \\"duration_us\\": %%d}\\n",
+    summary.requests, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    latency.mean, summary.duration))
+end
+"""
+
+
+def _wrk(
+    name: str,
+    base_url: str,
+    paths: list[str],
+    *,
+    concurrency: int,
+    duration: float,
+    bodies: list[dict] | None = None,
+) -> dict:
+    """Time GETs of ``paths`` (or POSTs of JSON ``bodies`` to them) with wrk: C, one event
+    loop per thread, so the load generator takes far less of the machine than the Python
+    driver and the server keeps more of it."""
+    import subprocess
+    import tempfile
+
+    def lua(text: str) -> str:
+        return json.dumps(text)  # a JSON string is a valid Lua string literal here
+
+    if bodies:
+        entries = [
+            f'{{"POST", {lua(path)}, {{["Content-Type"] = "application/json"}}, '
+            f"{lua(json.dumps(body))}}}"
+            for path, body in zip(paths, bodies, strict=True)
+        ]
+    else:
+        entries = [f'{{"GET", {lua(path)}, nil, nil}}' for path in paths]
+    script = _WRK_SCRIPT % ", ".join(entries)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    threads = str(min(concurrency, 2))
+    command = ["wrk", "-t", threads, "-c", str(concurrency), "--timeout", "10s", "-s", handle.name]
+    # Warm-up (connections, caches, the workers' first requests), not counted.
+    subprocess.run([*command, "-d", "2s", base_url], capture_output=True, text=True, check=True)
+    output = subprocess.run(
+        [*command, "-d", f"{max(1, round(duration))}s", base_url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(handle.name)
+    line = next(line for line in output.splitlines() if line.startswith("WRK-JSON "))
+    data = json.loads(line.removeprefix("WRK-JSON "))
+    assert data["errors"] == 0 and data["non2xx"] == 0, (name, data)
+    return {
+        "name": name,
+        "requests": data["requests"],
+        "p50_ms": round(data["p50_us"] / 1000, 2),
+        "p95_ms": round(data["p95_us"] / 1000, 2),
+        "throughput_rps": round(data["requests"] / (data["duration_us"] / 1e6), 1),
+        "concurrency": concurrency,
+    }
+
+
+def _bare_es_bodies(searches) -> list[dict]:
+    """The exact Elasticsearch request bodies /find/ sends for ``searches``."""
     from search.backends.elasticsearch import build_search
-    from search.client import get_client
     from search.filters import ServiceSearchFilter
-    from search.index import alias_name
     from search.models import SearchEntry
 
     bodies = []
@@ -289,6 +386,16 @@ def _bare_es(searches):
         filterset = ServiceSearchFilter(params, queryset=SearchEntry.objects.none())
         assert filterset.is_valid(), filterset.form.errors
         bodies.append(build_search(filterset.form.cleaned_data).to_dict())
+    return bodies
+
+
+def _bare_es(searches):
+    """A function running the exact Elasticsearch query /find/ sends for search ``i``,
+    through the Python client our endpoint uses."""
+    from search.client import get_client
+    from search.index import alias_name
+
+    bodies = _bare_es_bodies(searches)
     client, alias = get_client(), alias_name()
     return lambda i: client.search(index=alias, body=bodies[i])
 
@@ -301,6 +408,12 @@ def main(argv=None) -> int:
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument(
         "--in-process", action="store_true", help="Django test client instead of HTTP"
+    )
+    parser.add_argument(
+        "--driver",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="HTTP load generator: wrk when installed (auto), or the shared Python driver",
     )
     parser.add_argument("--build", action="store_true", help="Top the data up first")
     parser.add_argument(
@@ -327,6 +440,11 @@ def main(argv=None) -> int:
     )
     profile_paths = [f"/providers/{slug}/" for slug in slugs]
 
+    driver = args.driver
+    if driver == "auto":
+        import shutil
+
+        driver = "wrk" if shutil.which("wrk") else "python"
     rows = []
     if args.in_process:
         from django.test import Client
@@ -350,6 +468,16 @@ def main(argv=None) -> int:
                         name,
                         lambda i, paths=paths: get(paths[i]),
                         count=len(paths),
+                        concurrency=concurrency,
+                        duration=args.duration,
+                    )
+                )
+            elif driver == "wrk":
+                rows.append(
+                    _wrk(
+                        name,
+                        args.base_url,
+                        paths,
                         concurrency=concurrency,
                         duration=args.duration,
                     )
@@ -378,10 +506,24 @@ def main(argv=None) -> int:
                         )
                     }
                 )
+        if settings.ELASTICSEARCH_URL and driver == "wrk" and not args.in_process:
+            from search.index import alias_name
+
+            bodies = _bare_es_bodies(searches)
+            rows.append(
+                _wrk(
+                    "bare ES (wrk, HTTP)",
+                    settings.ELASTICSEARCH_URL,
+                    [f"/{alias_name()}/_search"] * len(bodies),
+                    bodies=bodies,
+                    concurrency=concurrency,
+                    duration=args.duration,
+                )
+            )
         if settings.ELASTICSEARCH_URL:
             rows.append(
                 _closed_loop(
-                    "bare Elasticsearch query",
+                    "bare ES (Python client)",
                     _bare_es(searches),
                     count=len(searches),
                     concurrency=concurrency,
@@ -393,20 +535,22 @@ def main(argv=None) -> int:
         endpoint = next(
             r for r in rows if r["name"] == "GET /find/?..." and r["concurrency"] == concurrency
         )
-        bare = next(
-            (r for r in rows if r["name"].startswith("bare") and r["concurrency"] == concurrency),
-            None,
-        )
-        if bare:
-            figures[f"search_to_bare_es_p50_ratio_c{concurrency}"] = round(
+        for bare in (
+            r for r in rows if r["name"].startswith("bare") and r["concurrency"] == concurrency
+        ):
+            how = "wrk" if "wrk" in bare["name"] else "python_client"
+            figures[f"search_to_bare_es_p50_ratio_c{concurrency}_{how}"] = round(
                 endpoint["p50_ms"] / bare["p50_ms"], 2
             )
     from search.models import SearchEntry
 
     figures["live_services"] = SearchEntry.objects.count()
     figures["mode"] = (
-        "in-process (Django test client)" if args.in_process else f"HTTP {args.base_url}"
+        "in-process (Django test client)"
+        if args.in_process
+        else f"HTTP {args.base_url}, load from {driver}"
     )
+    figures["load_average"] = os.getloadavg()
     print(f"{'endpoint':<28} {'conc':>4} {'reqs':>6} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>7}")
     for row in rows:
         print(

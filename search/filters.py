@@ -6,11 +6,15 @@ backend translates ``form.cleaned_data`` into a query, and ``.qs`` applies the
 same cleaned data through the ORM for the database fallback.
 """
 
+import copy
 from decimal import Decimal
+from functools import cache
+from types import MappingProxyType
 
 import django_filters
 
 from django import forms
+from django.http import QueryDict
 
 from marketplace.accounts.models import CareGroup
 from marketplace.providers.geo import PostcodeError, coordinates_for_postcode, normalise_postcode
@@ -162,18 +166,38 @@ class ServiceSearchFilter(django_filters.FilterSet):
         fields: list[str] = []
         form = SearchForm
 
-    def __init__(self, data=None, *args, **kwargs):
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         if data is not None:
             data = data.copy()
             # A GET form's empty boxes should not become "not this": only a tick narrows.
             for key in ("card", "vacancies"):
                 if data.get(key) not in ("1", "true", "on", "True"):
                     data.pop(key, None)
-        super().__init__(data, *args, **kwargs)
-        for name, field in self.form.fields.items():
+        # What FilterSet.__init__ does, less its deep copy of every filter for every
+        # search: filter_queryset applies the cleaned data itself and never calls the
+        # filters one by one, so they are shared (read-only) instead of copied.
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset if queryset is not None else SearchEntry.objects.all()
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = MappingProxyType(self.base_filters)
+
+    @classmethod
+    @cache
+    def _form_class(cls) -> type[forms.Form]:
+        """The form class, built once: its fields depend only on the filters declared here.
+        (Each form instance still gets its own copies of the fields, as Django forms do.)"""
+        filters = copy.deepcopy(cls.base_filters)
+        fields = {name: filter_.field for name, filter_ in filters.items()}
+        for name, field in fields.items():
             field.required = False
             if name in {"card", "vacancies"}:
                 field.widget = forms.CheckboxInput()
+        return type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+
+    def get_form_class(self):
+        return self._form_class()
 
     def filter_queryset(self, queryset):
         """The database fallback: the same cleaned data, applied through the ORM."""

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from django.urls import reverse
 from django.utils import dateformat, translation
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from cms.formatting import format_pence
 from marketplace.providers.taxonomy import ServiceCategory
@@ -112,3 +114,25 @@ def category_label(value: str) -> str:
 @lru_cache(maxsize=1)
 def _category_labels() -> dict:
     return dict(ServiceCategory.choices)
+
+
+_SELECTED = mark_safe(" selected")  # noqa: S308 - a constant attribute
+
+
+def facet_options_html(facets: dict) -> dict[str, SafeString]:
+    """Each facet's ``<option>`` elements, "Label (count)", escaped as a template would.
+
+    A results page lists about sixty facet values; joining them here costs a
+    fraction of a template loop with four lookups and a condition per option.
+    """
+    return {
+        name: format_html_join(
+            "",
+            '<option value="{}"{}>{} ({})</option>',
+            (
+                (option.value, _SELECTED if option.selected else "", option.label, option.count)
+                for option in options
+            ),
+        )
+        for name, options in facets.items()
+    }

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .advice import related_advice_for
 from .filters import DEFAULT_DISTANCE_MILES
-from .presenters import category_label, result_cards
+from .presenters import category_label, facet_options_html, result_cards
 from .selectors import (
     organisation_for_profile,
     search_services,
@@ -78,6 +78,7 @@ def search_results(request):
         "form": filterset.form,
         "result": result,
         "cards": result_cards(result.items, shortlist=shortlist),
+        "facet_options": facet_options_html(result.facets),
         "next_path": request.get_full_path(),
         "shortlist_change_url": reverse("search:shortlist_change"),
         "searched": searched,

@@ -150,32 +150,37 @@ def _nearest(origin, locations) -> float | None:
     )
 
 
+def _execute(cleaned: dict) -> dict:
+    """Send the query and return Elasticsearch's answer as plain JSON: the same request
+    ``Search.execute()`` sends, without wrapping every hit and bucket in objects."""
+    search = build_search(cleaned)
+    return get_client().search(index=alias_name(), body=search.to_dict()).body
+
+
 def search(filterset) -> SearchResult:
     """Run a valid ServiceSearchFilter against Elasticsearch."""
     cleaned = filterset.form.cleaned_data
-    response = build_search(cleaned).execute()
-    total = response.hits.total.value
+    response = _execute(cleaned)
+    total = response["hits"]["total"]["value"]
     page_count = max(1, -(-total // PAGE_SIZE))
     if cleaned["page"] > page_count and total:
         cleaned = {**cleaned, "page": page_count}
-        response = build_search(cleaned).execute()
+        response = _execute(cleaned)
     counts = {}
+    aggregations = response["aggregations"]
     for name, field in FACET_FIELDS.items():
-        buckets = response.aggregations[name]["values"].buckets
+        buckets = aggregations[name]["values"]["buckets"]
         if field in {"takes_card", "has_vacancies"}:
-            counts[name] = {bool(bucket.key): bucket.doc_count for bucket in buckets}
+            counts[name] = {bool(bucket["key"]): bucket["doc_count"] for bucket in buckets}
         else:
-            counts[name] = {bucket.key: bucket.doc_count for bucket in buckets}
-    items = []
-    for hit in response.hits:
-        document = hit.to_dict()
-        items.append(
-            ServiceHit(
-                int(hit.meta.id),
-                document,
-                _nearest(cleaned.get("origin"), document.get("locations")),
-            )
+            counts[name] = {bucket["key"]: bucket["doc_count"] for bucket in buckets}
+    origin = cleaned.get("origin")
+    items = [
+        ServiceHit(
+            int(hit["_id"]), hit["_source"], _nearest(origin, hit["_source"].get("locations"))
         )
+        for hit in response["hits"]["hits"]
+    ]
     return SearchResult(
         items=items,
         total=total,

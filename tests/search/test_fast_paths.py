@@ -141,3 +141,28 @@ def test_related_advice_on_the_results_page_follows_a_new_page(embedded_default,
     _advice_page("Paying with your card", "card-pay")
 
     assert "Paying with your card" in _text(client.get("/find/", {"q": "card"}).content.decode())
+
+
+def test_facet_options_are_escaped_and_marked_as_the_template_loop_did():
+    from django.template import engines
+
+    from search.presenters import facet_options_html
+    from search.results import FacetValue
+
+    facets = {
+        "language": [
+            FacetValue("polish", "Polish", 12, True),
+            FacetValue("a&b", '<Sign> & "language"', 1200, False),
+        ],
+        "sector": [],
+    }
+    loop = engines["django"].from_string(
+        '{% for option in options %}<option value="{{ option.value }}"{% if option.selected %}'
+        " selected{% endif %}>{{ option.label }} ({{ option.count }})</option>{% endfor %}"
+    )
+
+    html = facet_options_html(facets)
+
+    assert html["language"] == loop.render({"options": facets["language"]})
+    assert "&lt;Sign&gt; &amp; &quot;language&quot; (1200)" in html["language"]
+    assert html["sector"] == ""
