@@ -482,3 +482,47 @@ def test_officer_adds_and_ends_a_proxy_from_the_staff_page(officer, open_budget)
     client.post(f"/people/{holder.pk}/proxies/{delegation.pk}/end/", {"reason": "Moved away"})
     delegation.refresh_from_db()
     assert delegation.revoked_at is not None and not delegation.is_current()
+
+
+@pytest.mark.stripe_mock
+def test_a_plan_change_sends_the_new_controls_to_the_card_at_stripe(
+    stripe_settings, officer, open_budget, monkeypatch, django_capture_on_commit_callbacks
+):
+    from marketplace.budgets import stripe_issuing
+    from marketplace.budgets.services import card_issue
+
+    client, _ = officer
+    card = card_issue(budget=open_budget)
+    sent = []
+    real_update = stripe_issuing.card_controls_update
+
+    def spy(*, card_id, budget):
+        sent.append((card_id, stripe_issuing.spending_controls(budget=budget)))
+        return real_update(card_id=card_id, budget=budget)  # still answered by stripe-mock
+
+    monkeypatch.setattr(stripe_issuing, "card_controls_update", spy)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/budgets/manage/{open_budget.pk}/plan/",
+            {"outcomes": "Stay well", "cash_allowed": "on", "cash_limit_pence": "50"},
+        )
+    [(card_id, controls)] = sent
+    assert card_id == card.reference
+    assert "automated_cash_disburse" not in controls["blocked_categories"]
+    assert {
+        "amount": 5_000,
+        "interval": "monthly",
+        "categories": ["automated_cash_disburse", "manual_cash_disburse"],
+    } in controls["spending_limits"]
+
+
+def test_a_plan_change_without_stripe_still_saves(
+    no_stripe, officer, open_budget, django_capture_on_commit_callbacks
+):
+    client, _ = officer
+    Card.objects.create(budget=open_budget, scheme=CardScheme.STRIPE, reference="ic_offline")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/budgets/manage/{open_budget.pk}/plan/", {"outcomes": "Rest"})
+    assert response.status_code == 302
+    open_budget.support_plan.refresh_from_db()
+    assert open_budget.support_plan.outcomes == ["Rest"]
