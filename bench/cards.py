@@ -1,10 +1,19 @@
 """Cards benchmark: statement import rate beside a bare PostgreSQL COPY, and real-time
-authorisation decisions over HTTP at a fixed rate.
+authorisation decisions over HTTP at a fixed arrival rate.
 
-    python -m bench.cards --scale N [--base-url http://127.0.0.1:8765] [--rate 200]
+One command, from the repository root (PostgreSQL in your own database, demo data loaded
+with ``manage.py migrate && manage.py seed_demo``):
 
-Needs the same DATABASE_URL as the server, and the server's STRIPE_WEBHOOK_SECRET in
-the environment (events are signed with it, as Stripe signs them).
+    DJANGO_SETTINGS_MODULE=config.settings.bench DATABASE_URL=postgres://.../scc_bench_cards \
+    STRIPE_WEBHOOK_SECRET=whsec_bench_only \
+    python -m bench.cards --serve [--rate 200] [--duration 60] [--cards 200] \
+        [--workers 2] [--threads 4] [--skip-import] [--scale N] [--json FILE]
+
+``--serve`` starts gunicorn (config.settings.bench, ``--workers`` x ``--threads``, gthread)
+on a free port for the run and stops it after; ``--base-url URL`` uses a running server
+instead (bin/bench does that: ``bin/bench --only cards``). Without either, only the
+statement import is measured. The server must have the same DATABASE_URL and
+STRIPE_WEBHOOK_SECRET (events are signed with it, as Stripe signs them).
 
   statement import         20,000 x scale lines (default scheme) through
                            statement_import: parse, validate, ledger entries,
@@ -12,9 +21,19 @@ the environment (events are signed with it, as Stripe signs them).
                            deferred foreign-key checks a commit would run; rolled back
   bare COPY                the same CSV file COPied into an unindexed temporary table
                            (PostgreSQL only): the floor no import can beat
-  authorisation            signed issuing_authorization.request events POSTed to
-                           /webhooks/stripe/ at --rate per second (open model, so
-                           queueing counts), each a fresh authorisation on one of 50 cards
+  authorisation            rate x duration issuing_authorization.request events, each
+                           a fresh authorisation and event id, signed beforehand, spread
+                           over --cards Stripe cards (1 in 10 at a betting shop, so
+                           declined by the rules), POSTed to /webhooks/stripe/ at a
+                           constant arrival rate (open model: latency counts from each
+                           request's scheduled start, so queueing is not hidden). The
+                           load driver is vegeta when it is installed (``go install
+                           github.com/tsenart/vegeta/v12@v12.12.0``; found on PATH or in
+                           ~/go/bin, or set VEGETA), else bench.load's open model. The
+                           timed part holds ``flock /tmp/scc-bench.lock``. Reported:
+                           p50/p95/p99/max, achieved rate, status codes, load average
+                           before and after, the server's configuration, and what was
+                           decided (approved, declined by rule, declined for time).
 """
 
 import argparse
@@ -26,10 +45,6 @@ from datetime import timedelta
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
-
-
-class _Rollback(Exception):
-    pass
 
 
 def _setup_cards(count: int, scheme: str, prefix: str):
@@ -90,7 +105,41 @@ def _statement_csv(cards, rows: int) -> str:
     return buffer.getvalue()
 
 
+# Which part of the import a statement belongs to, by the table it writes (first match wins).
+_PARTS = [
+    ("demand rollups", ("demand_",)),
+    ("purchases", ("INTO payments_purchase",)),
+    ("card transactions", ("INTO budgets_cardtransaction",)),
+    ("ledger", ("budgets_journalentry", "budgets_posting", "budgets_account")),
+    ("deferred FK checks", ("SET CONSTRAINTS",)),
+]
+
+
+def _part(sql: str) -> str:
+    for name, marks in _PARTS:
+        if any(mark in sql for mark in marks):
+            return name
+    return "parse, match, stage"
+
+
+def _backend_cpu_s(connection) -> float | None:
+    """CPU seconds the PostgreSQL backend serving ``connection`` has used, when the server runs
+    on this machine (read from /proc); None otherwise."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_import(scale: int) -> dict:
+    from collections import defaultdict
+
     from django.db import connection, transaction
 
     from marketplace.budgets.services import statement_import
@@ -98,23 +147,54 @@ def bench_import(scale: int) -> dict:
     cards = _setup_cards(200, "default", "BENCHCARD")
     rows = 20_000 * scale
     text = _statement_csv(cards, rows)
+    parts: dict[str, float] = defaultdict(float)
+
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            parts[_part(sql)] += time.perf_counter() - started
+
+    backend_before, python_before = _backend_cpu_s(connection), time.process_time()
     started = time.perf_counter()
-    try:
+    with connection.execute_wrapper(timed):
         with transaction.atomic():
-            statement_import(text=text, scheme_name="default", filename="bench.csv")
+            record = statement_import(text=text, scheme_name="default", filename="bench.csv")
             if connection.vendor == "postgresql":
-                # Foreign keys are checked at commit; count that work, then roll back.
+                # Foreign keys are checked at commit; time that work on its own.
                 with connection.cursor() as cursor:
                     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            import_s = time.perf_counter() - started
-            raise _Rollback
-    except _Rollback:
-        pass
+            before_commit = time.perf_counter()
+        import_s = time.perf_counter() - started
+    python_cpu_s = time.process_time() - python_before
+    backend_after = _backend_cpu_s(connection)
+    assert record.rows_imported == rows, record.rows_imported
+    parts["commit"] = import_s - (before_commit - started)
+    parts["parse, match, stage"] += (before_commit - started) - sum(
+        value for name, value in parts.items() if name != "commit"
+    )
+    started = time.perf_counter()
+    again = statement_import(text=text, scheme_name="default", filename="bench.csv")
+    again_s = time.perf_counter() - started
+    assert again.rows_imported == 0 and again.rows_already_imported == rows
     result = {
         "rows": rows,
         "import_s": round(import_s, 3),
         "import_rows_per_s": round(rows / import_s),
+        "parts_s": {name: round(value, 3) for name, value in parts.items()},
+        "python_cpu_s": round(python_cpu_s, 3),
+        "reimport_s": round(again_s, 3),
+        "reimport_rows_per_s": round(rows / again_s),
     }
+    if backend_before is not None and backend_after is not None:
+        # CPU time barely moves with the machine's load, unlike the clock: the import's cost on
+        # one core, whatever else is running.
+        cpu_s = python_cpu_s + backend_after - backend_before
+        result.update(
+            postgres_cpu_s=round(backend_after - backend_before, 3),
+            cpu_rows_per_s=round(rows / cpu_s),
+        )
     if connection.vendor == "postgresql":
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
@@ -134,9 +214,11 @@ def bench_import(scale: int) -> dict:
     return result
 
 
-def bench_authorisations(base_url: str, rate: float, duration: float, secret: str) -> dict:
-    from bench.load import Request, report, run_load
-    from marketplace.budgets.models import CardScheme
+BENCH_LOCK = "/tmp/scc-bench.lock"
+
+
+def _signed_requests(cards, count: int, secret: str, stamp: str) -> list[tuple[bytes, str]]:
+    """``count`` distinct authorisation request events, each with its Stripe-Signature."""
     from marketplace.budgets.stripe_events import (
         authorization_object,
         encode,
@@ -145,19 +227,16 @@ def bench_authorisations(base_url: str, rate: float, duration: float, secret: st
         signature_header,
     )
 
-    cards = _setup_cards(50, CardScheme.STRIPE, "ic_bench")
     merchant = merchant_data(
         name="Thames Day Trips", category="tourist_attractions_and_exhibits", category_code="7991"
     )
     blocked = merchant_data(
         name="Lucky Star Bets", category="betting_casino_gambling", category_code="7995"
     )
-    stamp = int(time.time())
-
-    def make(index: int) -> Request:
-        card = cards[index % len(cards)]
+    signed = []
+    for index in range(count):
         obj = authorization_object(
-            card_id=card.reference,
+            card_id=cards[index % len(cards)].reference,
             cardholder_id="ich_bench",
             amount_pence=100 + index % 900,
             merchant=blocked if index % 10 == 0 else merchant,
@@ -168,53 +247,301 @@ def bench_authorisations(base_url: str, rate: float, duration: float, secret: st
                 "issuing_authorization.request", obj, event_id=f"evt_bench_{stamp}_{index}"
             )
         )
+        signed.append((body, signature_header(body, secret)))
+    return signed
+
+
+def _vegeta() -> str | None:
+    import shutil
+
+    found = os.environ.get("VEGETA") or shutil.which("vegeta")
+    home = Path.home() / "go" / "bin" / "vegeta"
+    return found or (str(home) if home.exists() else None)
+
+
+def _attack_vegeta(vegeta: str, base_url: str, signed, rate: float, duration: float) -> dict:
+    import base64
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="bench_cards_") as folder:
+        targets = Path(folder) / "targets.jsonl"
+        with targets.open("w") as out:
+            for body, signature in signed:
+                target = {
+                    "method": "POST",
+                    "url": f"{base_url}/webhooks/stripe/",
+                    "body": base64.b64encode(body).decode(),
+                    "header": {
+                        "Content-Type": ["application/json"],
+                        "Stripe-Signature": [signature],
+                    },
+                }
+                out.write(json.dumps(target) + "\n")
+        results = Path(folder) / "results.bin"
+        with _bench_lock():
+            load_before = os.getloadavg()
+            subprocess.run(
+                [
+                    vegeta,
+                    "attack",
+                    "-format=json",
+                    f"-targets={targets}",
+                    f"-rate={rate:g}/1s",
+                    f"-duration={duration:g}s",
+                    "-timeout=10s",
+                    "-keepalive=true",
+                    f"-output={results}",
+                ],
+                check=True,
+            )
+            load_after = os.getloadavg()
+        report = json.loads(
+            subprocess.run(
+                [vegeta, "report", "-type=json", str(results)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+    latencies = report["latencies"]
+    return {
+        "driver": "vegeta v12 (open model, fixed rate)",
+        "requests": report["requests"],
+        "p50_ms": round(latencies["50th"] / 1e6, 2),
+        "p95_ms": round(latencies["95th"] / 1e6, 2),
+        "p99_ms": round(latencies["99th"] / 1e6, 2),
+        "max_ms": round(latencies["max"] / 1e6, 2),
+        "mean_ms": round(latencies["mean"] / 1e6, 2),
+        "offered_rate": round(report["rate"], 1),
+        "achieved_rps": round(report["throughput"], 1),
+        "success_share": report["success"],
+        "statuses": report["status_codes"],
+        "errors": report.get("errors") or [],
+        "load_before": load_before,
+        "load_after": load_after,
+    }
+
+
+def _attack_python(base_url: str, signed, rate: float, duration: float) -> dict:
+    import itertools
+
+    from bench.load import Request, run_load
+
+    # Warm-up requests come from the same stream: every event id is sent once.
+    counter = itertools.count()
+
+    def make(_index: int) -> Request:
+        body, signature = signed[next(counter) % len(signed)]
         return Request(
             "/webhooks/stripe/",
             method="POST",
             body=body,
-            headers={
-                "Content-Type": "application/json",
-                "Stripe-Signature": signature_header(body, secret),
-            },
+            headers={"Content-Type": "application/json", "Stripe-Signature": signature},
         )
 
-    result = run_load(
-        f"POST /webhooks/stripe/ authorisation @{rate:g}/s",
-        base_url,
-        make,
-        concurrency=32,
-        duration_s=duration,
-        rate=rate,
-        warmup=20,
+    with _bench_lock():
+        load_before = os.getloadavg()
+        result = run_load(
+            f"POST /webhooks/stripe/ authorisation @{rate:g}/s",
+            base_url,
+            make,
+            concurrency=64,
+            duration_s=duration,
+            rate=rate,
+            warmup=0,
+        )
+        load_after = os.getloadavg()
+    row = result.as_row()
+    return {
+        "driver": "bench.load open model (64 client threads)",
+        "requests": row["requests"] + row["errors"],
+        "p50_ms": row["p50_ms"],
+        "p95_ms": row["p95_ms"],
+        "p99_ms": row["p99_ms"],
+        "max_ms": round(max(result.latencies_ms), 2) if result.latencies_ms else None,
+        "mean_ms": row["mean_ms"],
+        "offered_rate": rate,
+        "achieved_rps": row["throughput_rps"],
+        "success_share": round(row["requests"] / max(1, row["requests"] + row["errors"]), 4),
+        "statuses": {str(code): count for code, count in result.statuses.items()},
+        "errors": [],
+        "load_before": load_before,
+        "load_after": load_after,
+    }
+
+
+class _bench_lock:
+    """``flock /tmp/scc-bench.lock`` for the timed part: measurements never overlap."""
+
+    def __enter__(self):
+        import fcntl
+
+        self.file = open(BENCH_LOCK, "a")  # noqa: SIM115 - held until __exit__
+        started = time.perf_counter()
+        fcntl.flock(self.file, fcntl.LOCK_EX)
+        waited = time.perf_counter() - started
+        if waited > 1:
+            print(f"  (waited {waited:.0f} s for {BENCH_LOCK})", flush=True)
+        return self
+
+    def __exit__(self, *exc):
+        import fcntl
+
+        fcntl.flock(self.file, fcntl.LOCK_UN)
+        self.file.close()
+
+
+def _decisions(stamp: str) -> dict:
+    from django.db.models import Count
+
+    from marketplace.budgets.models import Authorization
+
+    rows = (
+        Authorization.objects.filter(stripe_authorization_id__startswith=f"iauth_bench_{stamp}_")
+        .values("approved", "decline_reason")
+        .annotate(count=Count("id"))
     )
-    report([result], title="Card authorisation decisions")
-    return result.as_row()
+    return {
+        ("approved" if row["approved"] else f"declined:{row['decline_reason']}"): row["count"]
+        for row in rows
+    }
+
+
+def bench_authorisations(
+    base_url: str,
+    rate: float,
+    duration: float,
+    secret: str,
+    *,
+    card_count: int = 200,
+    server: str = "",
+) -> dict:
+    from marketplace.budgets.models import CardScheme
+
+    cards = _setup_cards(card_count, CardScheme.STRIPE, "ic_bench")
+    stamp = str(int(time.time()))
+    warm_stamp = f"{stamp}w"
+    # Warm every worker's connection and caches with events that are not counted.
+    warm = _signed_requests(cards, 200, secret, warm_stamp)
+    _attack_python(base_url, warm, rate=50, duration=4)
+    count = int(rate * duration) + 100
+    signed = _signed_requests(cards, count, secret, stamp)
+    vegeta = _vegeta()
+    if vegeta:
+        figures = _attack_vegeta(vegeta, base_url, signed, rate, duration)
+    else:
+        figures = _attack_python(base_url, signed, rate, duration)
+    figures.update(
+        duration_s=duration,
+        cards=len(cards),
+        server=server or base_url,
+        decided=_decisions(stamp),
+    )
+    print(
+        f"Card authorisation decisions, {figures['driver']}, {rate:g}/s for {duration:g} s "
+        f"over {len(cards)} cards; server: {figures['server']}",
+        flush=True,
+    )
+    print(
+        f"  p50 {figures['p50_ms']} ms  p95 {figures['p95_ms']} ms  p99 {figures['p99_ms']} ms  "
+        f"max {figures['max_ms']} ms  achieved {figures['achieved_rps']}/s  "
+        f"statuses {figures['statuses']}",
+        flush=True,
+    )
+    print(
+        f"  load average before {figures['load_before']}, after {figures['load_after']}; "
+        f"decided {figures['decided']}",
+        flush=True,
+    )
+    return figures
+
+
+def _serve(workers: int, threads: int):
+    """gunicorn on a free loopback port with the bench settings; returns (process, url, note)."""
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [
+            str(gunicorn),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+            "--env",
+            "DJANGO_SETTINGS_MODULE=config.settings.bench",
+        ]
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{url}/bench/floor", timeout=2).read()  # noqa: S310 - our http URL
+            break
+        except OSError:
+            if process.poll() is not None:
+                raise SystemExit("gunicorn did not start") from None
+            time.sleep(0.5)
+    return process, url, f"gunicorn gthread, {workers} workers x {threads} threads, {url}"
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--base-url", default="")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--base-url", default="", help="a running server to send events to")
+    parser.add_argument("--serve", action="store_true", help="start gunicorn for the run")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--cards", type=int, default=200)
+    parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
+    if args.rate <= 0 or args.duration <= 0 or args.cards <= 0 or args.scale <= 0:
+        parser.error("--rate, --duration, --cards and --scale must be positive")
 
     import django
 
     django.setup()
     from django.conf import settings
 
-    figures = {"statement_import": bench_import(args.scale)}
-    print("Statement import:", json.dumps(figures["statement_import"]), flush=True)
-    if args.base_url:
+    figures = {}
+    if not args.skip_import:
+        figures["statement_import"] = bench_import(args.scale)
+        print("Statement import:", json.dumps(figures["statement_import"]), flush=True)
+    if args.base_url or args.serve:
         secret = os.environ.get("STRIPE_WEBHOOK_SECRET") or settings.STRIPE_WEBHOOK_SECRET
         if not secret:
             print("Set STRIPE_WEBHOOK_SECRET (the server's) to measure authorisations.")
             return 1
-        figures["authorisation"] = bench_authorisations(
-            args.base_url, args.rate, args.duration, secret
-        )
+        server, base_url, note = None, args.base_url.rstrip("/"), ""
+        if args.serve:
+            os.environ["STRIPE_WEBHOOK_SECRET"] = secret
+            server, base_url, note = _serve(args.workers, args.threads)
+        try:
+            figures["authorisation"] = bench_authorisations(
+                base_url, args.rate, args.duration, secret, card_count=args.cards, server=note
+            )
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0

@@ -330,6 +330,7 @@ class DeclineReason(models.TextChoices):
     CASH_NOT_ALLOWED = "cash_not_allowed", "Cash is not allowed"
     CASH_LIMIT = "cash_limit", "Over the cash limit"
     INSUFFICIENT_FUNDS = "insufficient_funds", "Not enough money"
+    NOT_DECIDED = "not_decided", "Not decided in time"
 
 
 class AuthorizationStatus(models.TextChoices):
@@ -373,6 +374,14 @@ class Authorization(models.Model):
         indexes = [
             models.Index(fields=["budget", "approved", "status"]),
             models.Index(fields=["decline_reason", "decided_at"]),
+            # Every real-time decision sums the budget's holds: only the holds
+            # are in this index, with their amounts, so the sum reads nothing else.
+            models.Index(
+                fields=["budget"],
+                include=["amount_pence"],
+                condition=Q(approved=True, status="pending"),
+                name="authorization_holds_by_budget",
+            ),
         ]
 
     def __str__(self) -> str:
