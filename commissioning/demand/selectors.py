@@ -205,6 +205,8 @@ def rollup_figures(*, query: DemandQuery, excluded: list[dict] | None = None) ->
         if connection.vendor == "postgresql":
             # Distinct people: hash the (group, person) pairs in memory rather than sort on disk.
             cursor.execute("SET LOCAL work_mem = '64MB'")
+            # Compiling these one-off scans with JIT costs more than it saves.
+            cursor.execute("SET LOCAL jit = off")
         cursor.execute(
             f"SELECT {select}SUM(spend_pence), SUM(purchase_count), SUM(holder_count) "  # noqa: S608
             f"FROM {DemandRollup._meta.db_table} WHERE {where}{group}",
