@@ -312,15 +312,16 @@ def card_order(
 ) -> Card:
     """Issue a Stripe Issuing card (and cardholder, the first time) for an open budget; audited.
 
-    Guarantees: one active card per budget (freeze or cancel the old one
-    first); the card's spending controls follow the support plan; nothing
+    Guarantees: one active Stripe card per budget (freeze or cancel the old
+    one first); the card's spending controls follow the support plan; nothing
     is recorded unless Stripe issued the card.
     """
     from django.utils import timezone
 
     if budget.status != BudgetStatus.ACTIVE or budget.ends_on < timezone.localdate():
         raise BudgetSetupError("Cards can only be issued on an active budget that has not ended.")
-    active = budget.cards.filter(status=CardStatus.ACTIVE).first()
+    # A council scheme card may stay in use while the Stripe card arrives.
+    active = budget.cards.filter(scheme=CardScheme.STRIPE, status=CardStatus.ACTIVE).first()
     if active is not None:
         raise BudgetSetupError(
             f"This budget already has an active card ending {active.last4 or '----'}. "

@@ -526,3 +526,14 @@ def test_a_plan_change_without_stripe_still_saves(
     assert response.status_code == 302
     open_budget.support_plan.refresh_from_db()
     assert open_budget.support_plan.outcomes == ["Rest"]
+
+
+@pytest.mark.stripe_mock
+def test_a_stripe_card_can_be_issued_beside_a_council_scheme_card(
+    stripe_settings, officer, open_budget
+):
+    client, _ = officer
+    Card.objects.create(budget=open_budget, scheme=CardScheme.ALLPAY, reference="AP-2")
+    response = client.post(f"/budgets/manage/{open_budget.pk}/cards/new/", {"kind": "physical"})
+    assert response.status_code == 302
+    assert open_budget.cards.filter(scheme=CardScheme.STRIPE).count() == 1
