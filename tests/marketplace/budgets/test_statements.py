@@ -33,6 +33,16 @@ T3,CARD-1,2025-04-05,Barnet Taxis,EN5 4AA,4121,-2.50
 """
 
 
+@pytest.fixture(autouse=True)
+def _fresh_merchant_index():
+    """The provider index is cached for a second; each test sees its own directory."""
+    from marketplace.payments.matching import merchant_index_clear
+
+    merchant_index_clear()
+    yield
+    merchant_index_clear()
+
+
 @pytest.fixture
 def card(db):
     budget = make_budget()
