@@ -87,6 +87,11 @@ def person(request, person_id: int):
     )
 
 
+def _pounds(pence: int | None) -> str:
+    """An amount as the forms take it back: ``1300000`` pence is ``"13000.00"``."""
+    return "" if pence is None else f"{pence / 100:.2f}"
+
+
 def _budget(budget_id: int) -> PersonalBudget:
     return get_object_or_404(
         PersonalBudget.objects.select_related("budget_holder", "support_plan"), pk=budget_id
@@ -134,10 +139,9 @@ def budget_new(request, person_id: int):
 @require_http_methods(["GET", "POST"])
 def budget_edit(request, budget_id: int):
     budget = _budget(budget_id)
-    form = BudgetEditForm(
-        request.POST or None,
-        initial={name: getattr(budget, name) for name in BudgetEditForm.base_fields},
-    )
+    initial = {name: getattr(budget, name) for name in BudgetEditForm.base_fields}
+    initial["annual_amount_pence"] = _pounds(budget.annual_amount_pence)
+    form = BudgetEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             budget_update(
@@ -171,6 +175,8 @@ def plan_edit(request, budget_id: int):
     plan = budget.support_plan
     initial = {name: getattr(plan, name) for name in SupportPlanForm.base_fields}
     initial["outcomes"] = "\n".join(plan.outcomes)
+    initial["cash_limit_pence"] = _pounds(plan.cash_limit_pence) if plan.cash_allowed else ""
+    initial["approval_required_above_pence"] = _pounds(plan.approval_required_above_pence)
     form = SupportPlanForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)

@@ -537,3 +537,23 @@ def test_a_stripe_card_can_be_issued_beside_a_council_scheme_card(
     response = client.post(f"/budgets/manage/{open_budget.pk}/cards/new/", {"kind": "physical"})
     assert response.status_code == 302
     assert open_budget.cards.filter(scheme=CardScheme.STRIPE).count() == 1
+
+
+def test_change_pages_show_amounts_in_pounds(officer, open_budget):
+    client, _ = officer
+    plan = open_budget.support_plan
+    plan.cash_allowed, plan.cash_limit_pence, plan.approval_required_above_pence = (
+        True,
+        4_050,
+        25_000,
+    )
+    plan.save()
+    budget_page = client.get(f"/budgets/manage/{open_budget.pk}/edit/").content.decode()
+    assert 'value="13000.00"' in budget_page
+    plan_page = client.get(f"/budgets/manage/{open_budget.pk}/plan/").content.decode()
+    assert 'value="40.50"' in plan_page and 'value="250.00"' in plan_page
+    # Saving the page unchanged changes nothing.
+    client.post(f"/budgets/manage/{open_budget.pk}/edit/", _edit_post(open_budget))
+    assert not AuditEvent.objects.filter(
+        object_type="budgets.personalbudget", action=AuditAction.CHANGED
+    ).exists()
