@@ -5,3 +5,8 @@ class CmsConfig(AppConfig):
     name = "cms"
     label = "cms"
     verbose_name = "Content"
+
+    def ready(self):
+        from . import chrome
+
+        chrome.connect()

@@ -96,6 +96,17 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: a rolled-back database sends no signals, so
+    cached copies of rows (site settings, related advice) must not outlive their test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def _is_transactional(item) -> bool:
     marker = item.get_closest_marker("django_db")
     if marker is not None and (
