@@ -107,3 +107,30 @@ def test_a_monitoring_officer_sets_up_a_budget_and_issues_a_card(
     card.refresh_from_db()
     assert card.status == CardStatus.INACTIVE
     assert "Frozen" in page.locator("table").inner_text()
+
+
+def test_the_budget_screens_work_without_javascript(no_js_page, live_server, stripe_settings):
+    today = timezone.localdate()
+    BudgetHolderFactory(full_name="Doreen Walker", council_reference="BAR-109001")
+    officer = user_with_role(Role.MONITORING_OFFICER)
+    page = no_js_page
+    sign_in_through_the_page(page, officer, PASSWORD)
+    page.goto("/budgets/manage/?q=Doreen")
+    page.get_by_role("link", name="Doreen Walker").click()
+    page.get_by_role("link", name="Set up a new budget").click()
+    page.get_by_label("Annual amount, in pounds").fill("15600")
+    page.get_by_label("Every week").check()
+    _fill_date(page, "Start", today)
+    _fill_date(page, "End", today + timedelta(days=364))
+    page.get_by_label("Direct payment", exact=True).check()
+    page.get_by_role("button", name="Set up budget").click()
+    assert "Budget set up for Doreen Walker" in page.content()
+    page.get_by_role("link", name="Issue a card").click()
+    page.get_by_label("Physical card").check()
+    page.get_by_role("button", name="Issue card").click()
+    card = Card.objects.get(budget__budget_holder__council_reference="BAR-109001")
+    assert f"Card ending {card.last4} issued" in page.content()
+    page.get_by_role("link", name=f"Cancel card ending {card.last4}").click()
+    page.get_by_role("button", name="Cancel card").click()
+    card.refresh_from_db()
+    assert card.status == CardStatus.CANCELED
