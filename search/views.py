@@ -7,7 +7,7 @@ signed out. No personal data is shown, so nothing here writes to the audit log.
 from functools import cache
 
 from django.contrib import messages
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -21,7 +21,6 @@ from .presenters import category_label, facet_options_html, result_cards
 from .selectors import (
     organisation_for_profile,
     search_services,
-    search_suggestions,
     services_for_compare,
 )
 from .services import search_log_record
@@ -89,15 +88,6 @@ def search_results(request):
         "distance_selected": str(cleaned.get("distance_miles") or DEFAULT_DISTANCE_MILES),
     }
     return render(request, "search/results.html", context)
-
-
-@require_GET
-def autocomplete(request):
-    """Name suggestions as JSON, for progressive enhancement of the search box only."""
-    prefix = (request.GET.get("q") or "")[:100]
-    response = JsonResponse({"suggestions": search_suggestions(prefix=prefix)})
-    response["Cache-Control"] = "public, max-age=60"
-    return response
 
 
 @cache
