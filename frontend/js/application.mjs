@@ -8,5 +8,7 @@
 // bin/build-assets copies this file next to govuk-frontend.min.js in
 // static/dist/js/, hence the relative import.
 import { initAll } from './govuk-frontend.min.js'
+import { initAutocomplete } from './autocomplete.mjs'
 
 initAll()
+initAutocomplete()
