@@ -350,6 +350,7 @@ def main():
         help="build: only load the data and rebuild the rollups (no timing)",
     )
     parser.add_argument("--reindex", action="store_true", help="rebuild the purchases index")
+    parser.add_argument("--skip", nargs="*", default=[], help="query labels to leave out")
     parser.add_argument("--base-url", default="", help="unused: queries run in-process")
     args = parser.parse_args()
     scale = args.scale if args.scale >= 1000 else args.scale * 100_000
@@ -379,7 +380,7 @@ def main():
                 cursor.execute(f"VACUUM ANALYZE {table}")
     purchases = Purchase.objects.filter(source_reference__startswith="bench-").count()
     print(f"database {settings.DATABASES['default']['NAME']}: {purchases:,} purchases", flush=True)
-    queries = dashboard_queries(PERIOD)
+    queries = {k: v for k, v in dashboard_queries(PERIOD).items() if k not in args.skip}
     if "incremental" in args.only:
         with override_settings(ELASTICSEARCH_URL=""):
             incremental(rng)
