@@ -191,11 +191,15 @@ def statement_parse(*, text: str, scheme_name: str) -> ParsedStatement:
     lines, problems, used_cards, seen = parsed.lines, parsed.problems, parsed.cards, set()
     prefix = f"{scheme_name}:"
     # Blank rows count too, as a spreadsheet numbers them.
+    has_nul = "\x00" in text  # the database cannot store it; one scan of the file, not per line
     for number, row in enumerate(reader, start=2):
         if len(row) < width:
             if not row or not any(value.strip() for value in row):
                 continue
             row = row + [""] * (width - len(row))
+        if has_nul and any("\x00" in value for value in row):
+            problems.append(LineProblem(number, "the line contains a NUL character"))
+            continue
         reference = row[reference_at].strip()
         if not reference:
             problems.append(LineProblem(number, "the transaction reference is empty"))

@@ -401,3 +401,11 @@ def test_imported_purchases_reach_the_demand_index_after_commit(cards, use_elast
             "holders": 3,
         }
     ]
+
+
+def test_a_line_with_a_nul_character_is_reported_not_sent_to_the_database(card):
+    text = DEFAULT + "T4,CARD-1,2025-04-06,Sh\x00op,,5411,1.00\n"
+    with pytest.raises(StatementError) as caught:
+        statement_import(text=text, scheme_name="default", filename="nul.csv")
+    assert [str(p) for p in caught.value.problems] == ["Line 5: the line contains a NUL character"]
+    assert not Purchase.objects.exists()
