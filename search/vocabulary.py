@@ -78,7 +78,7 @@ def vocabulary_replace(*, texts) -> None:
     vocabulary_add(texts=texts)
 
 
-def _version() -> tuple:
+def vocabulary_version() -> tuple:
     """Changes whenever the table does (one aggregate query); writes in this process
     also clear the caches, since SQLite may reuse ids after a full replace."""
     found = SearchTerm.objects.aggregate(latest=Max("pk"), count=Count("pk"))
@@ -91,11 +91,15 @@ def _forget() -> None:
 
 
 @lru_cache(maxsize=4)
-def _terms_by_length(version: tuple) -> dict[int, tuple[str, ...]]:
+def _terms_by_length(version: tuple) -> dict[int, tuple[tuple[str, frozenset], ...]]:
+    """The vocabulary by word length, each word with its set of letters."""
     by_length: dict[int, list[str]] = {}
     for term in SearchTerm.objects.values_list("term", flat=True).iterator(chunk_size=5000):
         by_length.setdefault(len(term), []).append(term)
-    return {length: tuple(sorted(terms)) for length, terms in by_length.items()}
+    return {
+        length: tuple((term, frozenset(term)) for term in sorted(terms))
+        for length, terms in by_length.items()
+    }
 
 
 @lru_cache(maxsize=2048)
@@ -104,10 +108,12 @@ def _corrections(word: str, version: tuple) -> tuple[str, ...]:
     if not limit:
         return ()
     by_length = _terms_by_length(version)
+    letters = frozenset(word)
     found = []
     for length in range(len(word) - limit, len(word) + limit + 1):
-        for term in by_length.get(length, ()):
-            if term != word:
+        for term, term_letters in by_length.get(length, ()):
+            # One edit changes the set of letters by at most two: a cheap, exact pre-check.
+            if term != word and len(letters ^ term_letters) <= 2 * limit:
                 distance = edit_distance(word, term, limit)
                 if distance <= limit:
                     found.append((distance, term))
@@ -115,6 +121,11 @@ def _corrections(word: str, version: tuple) -> tuple[str, ...]:
     return tuple(term for _, term in found[:MAX_EXPANSIONS])
 
 
-def corrections(word: str) -> tuple[str, ...]:
-    """Indexed words within ``word``'s edit budget (nearest first, at most 50), not ``word``."""
-    return _corrections(word.lower(), _version())
+def corrections(word: str, *, version: tuple | None = None) -> tuple[str, ...]:
+    """Indexed words within ``word``'s edit budget (nearest first, at most 50), not ``word``.
+
+    ``version`` (from ``vocabulary_version()``) saves the query when correcting several words.
+    """
+    if not edit_budget(word):
+        return ()
+    return _corrections(word.lower(), version or vocabulary_version())

@@ -19,18 +19,18 @@ from ..filters import CQC_MINIMUM_RANK, METRES_PER_MILE, PAGE_SIZE
 from ..models import SearchEntry, SearchEntryLocation
 from ..results import SearchResult, ServiceHit
 from ..text import query_alternatives, word_pattern
-from ..vocabulary import corrections
+from ..vocabulary import corrections, vocabulary_version
 from .common import FACET_FIELDS, facet_values
 
 BACKEND = "database"
 
 
-def _word_condition(word: str) -> Q:
+def _word_condition(word: str, version: tuple) -> Q:
     """The word itself (search.text.word_pattern), or any indexed word within its edit
     budget (search.vocabulary: Elasticsearch's fuzziness AUTO)."""
     return reduce(
         or_,
-        (Q(text__contains=f" {term} ") for term in corrections(word)),
+        (Q(text__contains=f" {term} ") for term in corrections(word, version=version)),
         Q(text__contains=word_pattern(word)),
     )
 
@@ -39,10 +39,14 @@ def _text_condition(q: str) -> Q | None:
     alternatives = query_alternatives(q)
     if not alternatives:
         return None
+    version = vocabulary_version()
     return reduce(
         or_,
         (
-            reduce(lambda left, right: left & right, (_word_condition(word) for word in words))
+            reduce(
+                lambda left, right: left & right,
+                (_word_condition(word, version) for word in words),
+            )
             for words in alternatives
         ),
     )
