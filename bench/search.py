@@ -42,6 +42,24 @@ Measured (closed model, at 1 and ``--concurrency`` clients):
   bare ES (Python client)      the same body through the Python client /find/ uses
 The ratio figures divide /find/'s p50 by each bare ES p50 at the same concurrency.
 Every run prints the load average: other work on the machine moves every figure.
+
+Last measured (2026-11-23, 20,000 live services, 100,000 published reviews, PostgreSQL
+15 + Elasticsearch 8.19 shared with other sessions on 2 cores; gunicorn 2 workers x 4
+threads; wrk; 10 s per row; load average 4.8 -> 3.1 during the run)::
+
+                                   before (9803f2b)          after (405be1b)
+                                 p50    p95   req/s        p50    p95   req/s
+    /find/            1 client   29.2   35.2   36.3        19.2   29.8   49.4
+    /providers/<slug> 1 client   35.9   57.7   27.6        24.3   31.9   41.1
+    /find/            8 clients 191.4  324.0   39.4        99.5  167.9   74.5
+    /providers/<slug> 8 clients 144.8  306.0   53.9       182.0  252.4   42.5
+    bare ES (wrk)     1 client    6.0   13.0  148.6         5.6    8.7  176.6
+    /find/ p50 / bare ES p50 (1 client): 4.9 before, 3.4 after (3.1 against the Python client)
+
+The goals (p95 < 80 / 60 ms at 8 clients, ratio < 2) are not met on this machine:
+/find/ still costs about 11 ms of Python per request (down from about 22) plus
+Elasticsearch's own 5-6 ms, and 8 clients on 2 cores queue behind each other.
+The profile sample is 300 random providers per run, so its rows move more between runs.
 """
 
 import argparse
