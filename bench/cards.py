@@ -7,7 +7,7 @@ with ``manage.py migrate && manage.py seed_demo``):
     DJANGO_SETTINGS_MODULE=config.settings.bench DATABASE_URL=postgres://.../scc_bench_cards \
     STRIPE_WEBHOOK_SECRET=whsec_bench_only \
     python -m bench.cards --serve [--rate 200] [--duration 60] [--cards 200] \
-        [--workers 2] [--threads 4] [--skip-import] [--scale N] [--json FILE]
+        [--workers 4] [--threads 2] [--skip-import] [--scale N] [--json FILE]
 
 ``--serve`` starts gunicorn (config.settings.bench, ``--workers`` x ``--threads``, gthread)
 on a free port for the run and stops it after; ``--base-url URL`` uses a running server
@@ -32,11 +32,15 @@ STRIPE_WEBHOOK_SECRET (events are signed with it, as Stripe signs them).
                            ~/go/bin, or set VEGETA), else bench.load's open model. The
                            timed part holds ``flock /tmp/scc-bench.lock``. Reported:
                            p50/p95/p99/max, achieved rate, status codes, load average
-                           before and after, the server's configuration, and what was
-                           decided (approved, declined by rule, declined for time).
+                           before and after, the server's configuration, what was
+                           decided (approved, declined by rule, declined for time), and
+                           CPU per request of the gunicorn processes (with --serve) and
+                           of this database's PostgreSQL backends (from /proc): figures
+                           that do not depend on what else the machine is running.
 """
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -259,7 +263,9 @@ def _vegeta() -> str | None:
     return found or (str(home) if home.exists() else None)
 
 
-def _attack_vegeta(vegeta: str, base_url: str, signed, rate: float, duration: float) -> dict:
+def _attack_vegeta(
+    vegeta: str, base_url: str, signed, rate: float, duration: float, meter: "_CpuMeter"
+) -> dict:
     import base64
     import subprocess
     import tempfile
@@ -279,7 +285,7 @@ def _attack_vegeta(vegeta: str, base_url: str, signed, rate: float, duration: fl
                 }
                 out.write(json.dumps(target) + "\n")
         results = Path(folder) / "results.bin"
-        with _bench_lock():
+        with meter:
             load_before = os.getloadavg()
             subprocess.run(
                 [
@@ -323,7 +329,9 @@ def _attack_vegeta(vegeta: str, base_url: str, signed, rate: float, duration: fl
     }
 
 
-def _attack_python(base_url: str, signed, rate: float, duration: float) -> dict:
+def _attack_python(
+    base_url: str, signed, rate: float, duration: float, meter: "_CpuMeter | None" = None
+) -> dict:
     import itertools
 
     from bench.load import Request, run_load
@@ -340,7 +348,7 @@ def _attack_python(base_url: str, signed, rate: float, duration: float) -> dict:
             headers={"Content-Type": "application/json", "Stripe-Signature": signature},
         )
 
-    with _bench_lock():
+    with meter or contextlib.nullcontext():
         load_before = os.getloadavg()
         result = run_load(
             f"POST /webhooks/stripe/ authorisation @{rate:g}/s",
@@ -369,6 +377,86 @@ def _attack_python(base_url: str, signed, rate: float, duration: float) -> dict:
         "load_before": load_before,
         "load_after": load_after,
     }
+
+
+def _cpu_seconds(pids) -> dict[int, float]:
+    """User + system CPU seconds of each process so far (Linux /proc); gone ones are left out."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return found
+
+
+def _spent(started: dict[int, float], ended: dict[int, float]) -> float:
+    # A process that started during the run counts from zero.
+    return sum(seconds - started.get(pid, 0.0) for pid, seconds in ended.items())
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _database_backends() -> list[int]:
+    """This database's PostgreSQL backends on this machine (their titles name the database)."""
+    from django.db import connection
+
+    title = f" {connection.settings_dict['NAME']} ".encode()
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes()
+        except OSError:
+            continue
+        if text.startswith(b"postgres: ") and title in text:
+            found.append(int(cmdline.parent.name))
+    return found
+
+
+class _CpuMeter:
+    """CPU spent by the server's processes and its PostgreSQL backends during the timed run."""
+
+    def __init__(self, server_pid: int | None):
+        from django.db import connection
+
+        self.server = [server_pid, *_children(server_pid)] if server_pid else []
+        self.postgresql = connection.vendor == "postgresql"
+        self.backends = []
+
+    def __enter__(self):
+        if self.postgresql:
+            self.backends = _database_backends()
+        self.started = (_cpu_seconds(self.server), _cpu_seconds(self.backends))
+        return self
+
+    def __exit__(self, *exc):
+        backends = set(self.backends) | set(_database_backends() if self.postgresql else [])
+        self.spent = (
+            _spent(self.started[0], _cpu_seconds(self.server)),
+            _spent(self.started[1], _cpu_seconds(backends)),
+        )
+
+    def per_request_ms(self, requests: int) -> dict:
+        server, database = self.spent
+        return {
+            "server_cpu_ms_per_request": round(1000 * server / requests, 3)
+            if self.server
+            else None,
+            "database_cpu_ms_per_request": round(1000 * database / requests, 3)
+            if self.backends
+            else None,
+        }
 
 
 class _bench_lock:
@@ -416,22 +504,26 @@ def bench_authorisations(
     *,
     card_count: int = 200,
     server: str = "",
+    server_pid: int | None = None,
 ) -> dict:
     from marketplace.budgets.models import CardScheme
 
     cards = _setup_cards(card_count, CardScheme.STRIPE, "ic_bench")
     stamp = str(int(time.time()))
     warm_stamp = f"{stamp}w"
-    # Warm every worker's connection and caches with events that are not counted.
     warm = _signed_requests(cards, 200, secret, warm_stamp)
-    _attack_python(base_url, warm, rate=50, duration=4)
     count = int(rate * duration) + 100
     signed = _signed_requests(cards, count, secret, stamp)
     vegeta = _vegeta()
-    if vegeta:
-        figures = _attack_vegeta(vegeta, base_url, signed, rate, duration)
-    else:
-        figures = _attack_python(base_url, signed, rate, duration)
+    meter = _CpuMeter(server_pid)
+    with _bench_lock():
+        # Warm every worker's connection and caches with events that are not counted.
+        _attack_python(base_url, warm, rate=50, duration=4)
+        if vegeta:
+            figures = _attack_vegeta(vegeta, base_url, signed, rate, duration, meter)
+        else:
+            figures = _attack_python(base_url, signed, rate, duration, meter)
+    figures.update(meter.per_request_ms(figures["requests"]))
     figures.update(
         duration_s=duration,
         cards=len(cards),
@@ -452,6 +544,11 @@ def bench_authorisations(
     print(
         f"  load average before {figures['load_before']}, after {figures['load_after']}; "
         f"decided {figures['decided']}",
+        flush=True,
+    )
+    print(
+        f"  CPU per request: server {figures['server_cpu_ms_per_request']} ms, "
+        f"PostgreSQL {figures['database_cpu_ms_per_request']} ms",
         flush=True,
     )
     return figures
@@ -480,11 +577,17 @@ def _serve(workers: int, threads: int):
             str(threads),
             "--worker-class",
             "gthread",
+            # The load driver keeps connections open; gunicorn's 2 s default would
+            # close idle ones under it.
+            "--keep-alive",
+            "30",
             "--log-level",
             "warning",
             "--env",
             "DJANGO_SETTINGS_MODULE=config.settings.bench",
-        ]
+        ],
+        # Connections outlive the run, so the database CPU meter sees the same backends.
+        env={**os.environ, "DATABASE_CONN_MAX_AGE": "600"},
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
@@ -495,7 +598,7 @@ def _serve(workers: int, threads: int):
             if process.poll() is not None:
                 raise SystemExit("gunicorn did not start") from None
             time.sleep(0.5)
-    return process, url, f"gunicorn gthread, {workers} workers x {threads} threads, {url}"
+    return process, url, f"gunicorn gthread, {workers} workers x {threads} threads, keep-alive 30 s"
 
 
 def main(argv=None) -> int:
@@ -504,8 +607,8 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--base-url", default="", help="a running server to send events to")
     parser.add_argument("--serve", action="store_true", help="start gunicorn for the run")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--duration", type=float, default=60.0)
@@ -536,7 +639,13 @@ def main(argv=None) -> int:
             server, base_url, note = _serve(args.workers, args.threads)
         try:
             figures["authorisation"] = bench_authorisations(
-                base_url, args.rate, args.duration, secret, card_count=args.cards, server=note
+                base_url,
+                args.rate,
+                args.duration,
+                secret,
+                card_count=args.cards,
+                server=note,
+                server_pid=server.pid if server else None,
             )
         finally:
             if server is not None:
