@@ -60,6 +60,8 @@ The goals (p95 < 80 / 60 ms at 8 clients, ratio < 2) are not met on this machine
 /find/ still costs about 11 ms of Python per request (down from about 22) plus
 Elasticsearch's own 5-6 ms, and 8 clients on 2 cores queue behind each other.
 The profile sample is 300 random providers per run, so its rows move more between runs.
+"Before" is the tree at 9803f2b, which predates 7e20010 (facets through post_filter and
+one filtered aggregation per facet); both bare ES rows time today's request body.
 """
 
 import argparse
