@@ -99,8 +99,14 @@ class _Deadline:
         return execute(sql, params, many, context)
 
     def limit_statements(self) -> None:
-        """Bound each statement of the current transaction (PostgreSQL; a no-op elsewhere)."""
-        if connection.vendor != "postgresql":
+        """Bound each statement of the current transaction (PostgreSQL; a no-op elsewhere).
+
+        Only when the caller's block is the whole transaction, as in a webhook
+        request: the limits last until the transaction ends, and must not fall on
+        a larger piece of work that happens to decide a payment on its way
+        (demo seeding, a test's own transaction). The clock still applies there.
+        """
+        if connection.vendor != "postgresql" or len(connection.atomic_blocks) != 1:
             return
         with connection.cursor() as cursor:
             cursor.execute(

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from marketplace.budgets.models import (
@@ -138,8 +138,24 @@ def test_a_decision_in_time_is_unchanged_and_takes_a_handful_of_queries(deliver,
     assert response.json() == {"approved": True}
     decision = Authorization.objects.get()
     assert decision.approved and decision.decline_reason == ""
-    # Deadline, event once, card with budget and plan, locked balance, holds,
-    # the decision, the stored answer: no query per rule.
+    # The deadline's limits (when the webhook owns the transaction), the event once,
+    # the card with budget and plan, the locked balance, the holds, the decision,
+    # the stored answer: no query per rule.
     assert len(queries) <= 7, queries
     funds = Account.objects.get(budget=funded_card.budget, kind=AccountKind.HOLDER_FUNDS)
     assert funds.balance_pence - cards.held_pence(budget=funded_card.budget) == 100_000 - 2500
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_decision_inside_a_larger_transaction_leaves_its_limits_behind(deliver, funded_card):
+    # Demo seeding plays events inside one transaction: its later, heavier statements
+    # must not inherit the decision's timeouts.
+    with transaction.atomic():
+        assert deliver(_request(funded_card, pence=1000)).json() == {"approved": True}
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            statement_timeout = cursor.fetchone()[0]
+            cursor.execute("SHOW lock_timeout")
+            lock_timeout = cursor.fetchone()[0]
+    assert (statement_timeout, lock_timeout) == ("0", "0")
+    assert Authorization.objects.get().approved
