@@ -63,7 +63,12 @@ def elasticsearch_url():
         get_client().cluster.health(timeout="5s")
     except Exception as error:  # noqa: BLE001
         pytest.fail(f"Elasticsearch at {url} is not answering: {error}", pytrace=False)
-    return url
+    yield url
+    # This process's indexes (the prefix carries its pid) go when the run ends, so
+    # runs side by side on one server neither meet nor leave indexes behind.
+    get_client().indices.delete(
+        index=f"{settings.SEARCH_INDEX_PREFIX}*", ignore_unavailable=True, allow_no_indices=True
+    )
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tasks run in the test process so a test sees their effect; one test drives a
 # real Celery worker on Redis to prove the production path.
 CELERY_TASK_ALWAYS_EAGER = True
-# Each xdist worker gets its own indexes.
-SEARCH_INDEX_PREFIX = f"test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_"
+# Each test process gets its own indexes (runs side by side on one shared server
+# must not see each other's); tests/conftest.py deletes them when the run ends.
+SEARCH_INDEX_PREFIX = f"test_{os.getpid()}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_"
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
