@@ -275,6 +275,9 @@ CELERY_BEAT_SCHEDULE = {
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# Stripe waits 2 s for a card authorisation answer: each statement of a decision may
+# take this long, and a late decision is a recorded decline (marketplace/budgets/services/cards.py).
+CARD_DECISION_DEADLINE_MS = env.int("CARD_DECISION_DEADLINE_MS", default=500)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str(
