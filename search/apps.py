@@ -7,7 +7,8 @@ class SearchConfig(AppConfig):
     verbose_name = "Search"
 
     def ready(self):
-        from . import advice, signals
+        from . import advice, profile_cache, signals
 
         signals.connect()
         advice.connect()
+        profile_cache.connect_signals()

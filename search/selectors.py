@@ -56,21 +56,26 @@ def search_suggestions(*, prefix: str, limit: int = 8) -> list[str]:
     return _backend().suggest(prefix, limit=limit)
 
 
-def organisation_for_profile(*, slug: str):
-    """A published organisation and its published services, or None."""
-    from django.db.models import Prefetch
-
+def organisation_for_profile(*, slug: str, with_services: bool = True):
+    """A published organisation and (``with_services``) its published services as
+    ``published_services``, or None."""
     from marketplace.providers.models import Organisation
+
+    organisation = Organisation.objects.published().filter(slug=slug).first()
+    if organisation is not None and with_services:
+        organisation_services_prefetch(organisation=organisation)
+    return organisation
+
+
+def organisation_services_prefetch(*, organisation) -> None:
+    """Sets ``organisation.published_services``: one query per related list."""
+    from django.db.models import Prefetch, prefetch_related_objects
 
     from .documents.services import service_queryset
 
-    return (
-        Organisation.objects.published()
-        .filter(slug=slug)
-        .prefetch_related(
-            Prefetch("services", queryset=service_queryset(), to_attr="published_services")
-        )
-        .first()
+    prefetch_related_objects(
+        [organisation],
+        Prefetch("services", queryset=service_queryset(), to_attr="published_services"),
     )
 
 

@@ -8,18 +8,28 @@ from functools import cache
 
 from django.contrib import messages
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from .advice import related_advice_for
 from .filters import DEFAULT_DISTANCE_MILES
 from .presenters import category_label, facet_options_html, result_cards
+from .profile_cache import (
+    fill_visitor_parts,
+    profile_body_get,
+    profile_body_key,
+    profile_body_set,
+    shortlist_marker,
+)
 from .selectors import (
     organisation_for_profile,
+    organisation_services_prefetch,
     search_services,
     services_for_compare,
 )
@@ -103,32 +113,88 @@ def _optional_includes(*names: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-@require_GET
-def provider_profile(request, slug: str):
-    organisation = organisation_for_profile(slug=slug)
-    if organisation is None:
-        raise Http404("No provider with that address.")
+def _profile_body(request, organisation) -> dict:
+    """The profile's person-independent body with per-visitor markers, and the names
+    of its services (for the shortlist buttons' hidden text)."""
+    from marketplace.reviews.selectors import reviews_for_profile
+
     services = [
         (
             service,
             {
                 "category_label": category_label(service.category),
                 "temporarily_closed": service.status == "temporarily closed",
+                "shortlist_marker": mark_safe(shortlist_marker(service.pk)),  # noqa: S308 - fixed text
             },
         )
         for service in organisation.published_services
     ]
+    review_includes = _optional_includes("reviews/includes/profile_reviews.html")
     context = {
         "organisation": organisation,
         "services": services,
-        "shortlist": set(shortlist_ids(request.session)),
-        "next_path": request.get_full_path(),
-        "shortlist_change_url": reverse("search:shortlist_change"),
-        "review_includes": _optional_includes("reviews/includes/profile_reviews.html"),
+        "review_includes": review_includes,
         "assessment_includes": _optional_includes(
             "assessments/includes/profile_status.html", "grants/includes/profile_projects.html"
         ),
     }
+    if review_includes:
+        context["reviews"] = reviews_for_profile(
+            organisation=organisation,
+            page=request.GET.get("reviews_page") or 1,
+            defer_may_review=True,
+        )
+    return {
+        "html": render_to_string("directory/includes/profile_body.html", context, request),
+        "service_names": {service.pk: service.name for service, _ in services},
+    }
+
+
+def _may_review_html(request, organisation) -> str:
+    if not _optional_includes("reviews/includes/write_review_link.html"):
+        return ""
+    from marketplace.reviews.selectors import ProfileReviews, user_may_review
+
+    user = request.user
+    may_review = bool(
+        user.is_authenticated and user_may_review(user=user, organisation=organisation)
+    )
+    reviews = ProfileReviews(
+        organisation=organisation, summary=None, page=None, may_review=may_review
+    )
+    return render_to_string(
+        "reviews/includes/write_review_link.html",
+        {"organisation": organisation, "reviews": reviews},
+    )
+
+
+@require_GET
+def provider_profile(request, slug: str):
+    organisation = organisation_for_profile(slug=slug, with_services=False)
+    if organisation is None:
+        raise Http404("No provider with that address.")
+    # Only the plain address is cached: other review pages are rendered fresh.
+    cacheable = not request.GET
+    key = profile_body_key(organisation_id=organisation.pk) if cacheable else None
+    body = profile_body_get(key=key) if cacheable else None
+    if body is None:
+        organisation_services_prefetch(organisation=organisation)
+        body = _profile_body(request, organisation)
+        if cacheable:
+            profile_body_set(key=key, body=body)
+    shortlist = set(shortlist_ids(request.session))
+    html = fill_visitor_parts(
+        body["html"],
+        shortlist=shortlist,
+        csrf_token=get_token(request),
+        action_url=reverse("search:shortlist_change"),
+        next_path=request.get_full_path(),
+        service_names=body["service_names"],
+        may_review_html=_may_review_html(request, organisation),
+    )
+    # Rendered by the template engine and format_html, so already escaped.
+    body_html = mark_safe(html)  # noqa: S308
+    context = {"organisation": organisation, "body": body_html, "shortlist": shortlist}
     return render(request, "directory/profile.html", context)
 
 

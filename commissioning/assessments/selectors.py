@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
 from marketplace.accounts.models import User
@@ -153,16 +153,18 @@ def assessment_status_for_organisation(*, organisation: Organisation) -> dict | 
     Returns ``{"status", "status_label", "date", "overall_score", "framework_version",
     "assessment_id"}`` or None when the provider has never started one.
     """
-    agreed = (
-        Assessment.objects.agreed()
-        .filter(organisation=organisation)
-        .select_related("version__framework")
-        .order_by("-agreed_at")
-        .first()
-    )
-    latest = agreed or (
+    # One query: agreed ones first (latest agreement first), then the latest started.
+    latest = (
         Assessment.objects.filter(organisation=organisation)
         .select_related("version__framework")
+        .annotate(
+            is_agreed=Case(
+                When(status=AssessmentStatus.AGREED, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("-is_agreed", F("agreed_at").desc(nulls_last=True), "-started_at", "-pk")
         .first()
     )
     if latest is None:

@@ -275,20 +275,31 @@ class ProfileReviews:
     organisation: Organisation
     summary: RatingSummary
     page: Page
-    may_review: bool
+    may_review: bool | None
 
 
 def reviews_for_profile(
-    *, organisation: Organisation, page: int | str | None = 1, user: User | None = None
+    *,
+    organisation: Organisation,
+    page: int | str | None = 1,
+    user: User | None = None,
+    defer_may_review: bool = False,
 ) -> ProfileReviews:
     """What the profile page's reviews section shows: summary, one page of reviews, and
-    whether ``user`` may write a review (False when no user is given)."""
+    whether ``user`` may write a review (False when no user is given; None with
+    ``defer_may_review``, for a cached body that leaves that part to each visitor)."""
+    summary = rating_summary(organisation=organisation)
     paginator = Paginator(published_reviews(organisation=organisation), REVIEWS_PER_PAGE)
+    # The rating row counts the published reviews and is refreshed in the same
+    # transaction as every publication or withdrawal: no COUNT over the reviews.
+    paginator.__dict__["count"] = summary.count
     return ProfileReviews(
         organisation=organisation,
-        summary=rating_summary(organisation=organisation),
+        summary=summary,
         page=paginator.get_page(page),
-        may_review=bool(user and user_may_review(user=user, organisation=organisation)),
+        may_review=None
+        if defer_may_review
+        else bool(user and user_may_review(user=user, organisation=organisation)),
     )
 
 

@@ -515,4 +515,8 @@ def rating_summaries_refresh() -> int:
         )
     OrganisationRating.objects.all().delete()
     OrganisationRating.objects.bulk_create(rows, batch_size=1000)
+    # Bulk writes send no signals: every cached provider profile shows a rating.
+    from search.profile_cache import profiles_all_changed
+
+    profiles_all_changed()
     return len(rows)

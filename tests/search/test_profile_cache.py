@@ -1,0 +1,292 @@
+"""The provider profile's cached body: served again without the database, fresh after
+every kind of change the profile shows, and with each visitor's own shortlist state,
+CSRF token and review link."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
+
+from marketplace.accounts.roles import Role
+from marketplace.reviews.models import Review, ReviewStatus
+from tests.commissioning.grants.conftest import award, officer, submitted  # noqa: F401
+from tests.factories import BudgetHolderFactory, MembershipFactory, UserFactory, user_with_role
+from tests.marketplace.reviews.factories import PurchaseFactory, ReviewFactory
+from tests.search.factories import make_organisation, make_service
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def provider(db):
+    organisation = make_organisation(
+        "Cached Care Partners", slug="cached-care", description="Help at home in Barnet."
+    )
+    service = make_service(
+        "Cached Home Care", organisation=organisation, vacancies=2, cqc_location_id="1-555000111"
+    )
+    return organisation, service
+
+
+def profile(client=None, slug="cached-care", expect=200, **params) -> str:
+    response = (client or Client()).get(f"/providers/{slug}/", params)
+    assert response.status_code == expect
+    return response.content.decode()
+
+
+def per_request_free(html: str) -> str:
+    """The page without its CSP nonce and masked CSRF token, which change every request."""
+    return re.sub(r'(nonce|name="csrfmiddlewaretoken" value)="[^"]*"', r"\1", html)
+
+
+def body_keys() -> list[str]:
+    return [key for key in cache._cache if re.search(r":profile:\d+:", key)]
+
+
+@pytest.fixture
+def changed(django_capture_on_commit_callbacks):
+    """Run a change as a committed transaction would (its on-commit work included)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def test_a_second_visit_is_served_from_the_cache(
+    provider, django_assert_max_num_queries, django_assert_num_queries
+):
+    first = profile()
+    assert len(body_keys()) == 1
+    with django_assert_max_num_queries(1):  # the organisation's row only
+        second = profile()
+    assert per_request_free(second) == per_request_free(first)
+    assert "Cached Home Care" in second and "2 places free" in second
+
+
+def test_a_first_visit_reads_each_related_list_once(provider, django_assert_max_num_queries):
+    organisation, _ = provider
+    make_service("Cached Day Centre", organisation=organisation, category="day_opportunities")
+    ReviewFactory(
+        purchase=PurchaseFactory(organisation=organisation),
+        status=ReviewStatus.PUBLISHED,
+        published_at=timezone.now(),
+    )
+    profile(slug="no-such-provider-warms-the-page-chrome", expect=404)
+    # Organisation; services; 7 related lists; rating row; one page of reviews;
+    # assessment; projects: 13, whatever the number of services.
+    with django_assert_max_num_queries(13):
+        profile()
+
+
+def test_shortlist_state_and_csrf_token_differ_per_visitor_while_the_body_is_cached(provider):
+    _, service = provider
+    keen, other = Client(), Client()
+    profile(other)  # fills the cache
+    keen.post("/shortlist/change", {"service": service.pk, "action": "add"})
+
+    keen_page, other_page = profile(keen), profile(other)
+
+    assert len(body_keys()) == 1
+    assert "Remove from shortlist" in keen_page and "Add to shortlist" not in keen_page
+    assert "Add to shortlist" in other_page and "Remove from shortlist" not in other_page
+    assert "Your shortlist (1)" in keen_page and "Your shortlist (0)" in other_page
+    tokens = [
+        re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        for page in (keen_page, other_page)
+    ]
+    assert all(tokens) and tokens[0] != tokens[1]
+    # The shortlist form works from the cached page.
+    response = other.post(
+        "/shortlist/change",
+        {"service": service.pk, "action": "add", "next": "/providers/cached-care/"},
+    )
+    assert response.status_code == 302 and "Remove from shortlist" in profile(other)
+
+
+def test_the_review_link_is_worked_out_for_each_visitor(provider):
+    organisation, _ = provider
+    holder = BudgetHolderFactory(user=UserFactory())
+    PurchaseFactory(budget_holder=holder, organisation=organisation)
+    eligible = Client()
+    eligible.force_login(holder.user)
+
+    anonymous_page = profile()
+    eligible_page = profile(eligible)
+
+    assert len(body_keys()) == 1
+    assert "Write a review</a>" in eligible_page
+    assert "Write a review</a>" not in anonymous_page
+    assert "can <a class" in anonymous_page  # "... can write a review" explanation
+
+
+def test_an_organisation_edit_shows_at_once(provider, changed):
+    organisation, _ = provider
+    assert "Help at home in Barnet." in profile()
+    with changed():
+        organisation.description = "Now also in Enfield."
+        organisation.save()
+    assert "Now also in Enfield." in profile()
+
+
+def test_vacancy_price_and_location_edits_show_at_once(provider, changed):
+    from marketplace.providers.services import service_live_update
+
+    _, service = provider
+    page = profile()
+    assert "2 places free" in page and "£22.00 per hour" in page
+    with changed():
+        service_live_update(service=service, values={"vacancies": 0})
+    assert "No vacancies at the moment" in profile()
+    with changed():
+        option = service.cost_options.get()
+        option.amount_pence = 2475
+        option.save()
+    assert "£24.75 per hour" in profile()
+    with changed():
+        location = service.locations.get()
+        location.address_1 = "7 New Street"
+        location.save()
+    assert "7 New Street" in profile()
+
+
+def test_a_new_service_and_an_unpublished_organisation_show_at_once(provider, changed):
+    organisation, _ = provider
+    profile()
+    with changed():
+        make_service("Cached Lunch Club", organisation=organisation, category="meals")
+    assert "Cached Lunch Club" in profile()
+    with changed():
+        organisation.live = False
+        organisation.save()
+    assert Client().get("/providers/cached-care/").status_code == 404
+
+
+def test_an_approved_change_shows_and_a_waiting_draft_never_does(provider, changed):
+    from django.contrib.auth.models import Group
+
+    from marketplace.providers.selectors import record_draft
+    from marketplace.providers.services import service_submit
+    from tests.marketplace.providers.test_moderation import act
+
+    _, service = provider
+    profile()
+    staff = MembershipFactory(organisation=service.organisation).user
+    with changed():
+        draft = record_draft(record=service)
+        draft.name = "Cached Home Care Plus"
+        service_submit(service=draft, user=staff)
+    assert "Cached Home Care Plus" not in profile()
+    moderator = UserFactory(is_staff=True)
+    moderator.groups.add(Group.objects.get(name="Moderators"))
+    with changed():
+        act(service, moderator, "approve")
+    assert "Cached Home Care Plus" in profile()
+
+
+def test_reviews_published_replied_and_withheld_show_at_once(provider, changed):
+    from marketplace.reviews.services import (
+        organisation_rating_refresh,
+        review_reply,
+        review_withhold,
+    )
+
+    organisation, _ = provider
+    assert "has no published reviews yet" in profile()
+    now = timezone.now()
+    with changed():
+        review = ReviewFactory(
+            purchase=PurchaseFactory(organisation=organisation),
+            status=ReviewStatus.AWAITING_REPLY,
+            moderated_at=now,
+            reply_due_at=now + timedelta(days=7),
+            public_title="Always on time",
+        )
+    assert "Always on time" not in profile()
+    staff = MembershipFactory(organisation=organisation).user
+    with changed():
+        review_reply(review=review, user=staff, text="Thank you for your kind words.")
+    page = profile()
+    assert "Always on time" in page and "Thank you for your kind words." in page
+    assert "from 1 review" in page
+    moderator = user_with_role(Role.CMS_EDITOR)
+    with changed():
+        review.refresh_from_db()
+        review_withhold(review=review, moderator=moderator, reason="personal_data")
+        organisation_rating_refresh(organisation=organisation)
+    page = profile()
+    assert "Always on time" not in page and "has no published reviews yet" in page
+
+
+def test_a_rating_rebuild_shows_at_once(provider, changed):
+    from marketplace.reviews.services import rating_summaries_refresh
+
+    organisation, _ = provider
+    ReviewFactory(
+        purchase=PurchaseFactory(organisation=organisation),
+        status=ReviewStatus.SUBMITTED,
+        public_title="Kind and patient",
+    )
+    assert "has no published reviews yet" in profile()
+    with changed():
+        # A bulk change sends no signals; the nightly rebuild renews every profile.
+        Review.objects.update(status=ReviewStatus.PUBLISHED, published_at=timezone.now())
+        rating_summaries_refresh()
+    page = profile()
+    assert "Kind and patient" in page and "from 1 review" in page
+
+
+def test_a_cqc_import_shows_at_once(provider, changed):
+    from marketplace.providers.importers import cqc_ratings_import
+    from tests.marketplace.providers.test_importers import FIXTURES
+
+    assert "Not yet rated" in profile()
+    with changed():
+        cqc_ratings_import(text=(FIXTURES / "cqc_ratings.csv").read_text())
+    page = profile()
+    assert "Not yet rated" not in page and "Published 3 September 2025" in page
+
+
+def test_an_assessment_status_change_shows_at_once(provider, changed):
+    from commissioning.assessments.models import AssessmentStatus
+    from tests.commissioning.assessments.factories import AssessmentFactory
+
+    organisation, _ = provider
+    assert "has not completed a Personalisation Impact Assessment yet" in profile()
+    with changed():
+        assessment = AssessmentFactory(organisation=organisation)
+    assert "In progress" in profile()
+    with changed():
+        assessment.status = AssessmentStatus.AGREED
+        assessment.agreed_at = timezone.now()
+        assessment.save()
+    assert "Agreed by the council" in profile()
+
+
+def test_an_accepted_grant_agreement_shows_at_once(award, changed):  # noqa: F811
+    from commissioning.grants.services import agreement_accept
+
+    organisation = award.application.organisation
+    organisation.live = True
+    organisation.save()
+    assert "Innovation Fund projects" not in profile(slug=organisation.slug)
+    staff = organisation.memberships.first().user
+    with changed():
+        agreement_accept(award=award, user=staff, full_name="Pat Provider", confirmed=True)
+    page = profile(slug=organisation.slug)
+    assert "Innovation Fund projects" in page and award.application.title in page
+
+
+def test_drafts_and_other_review_pages_are_neither_read_from_nor_written_to_the_cache(
+    provider, changed
+):
+    organisation, _ = provider
+    draft = make_organisation("Draft Care", slug="draft-care")
+    make_service("Draft Service", organisation=draft)
+    draft.live = False
+    draft.save()
+    assert Client().get("/providers/draft-care/").status_code == 404
+    profile(reviews_page="2")
+    assert body_keys() == []
+    profile()
+    assert len(body_keys()) == 1
