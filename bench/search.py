@@ -4,6 +4,7 @@
     python -m bench.search --build --services 20000 --reviews 100000   # top the data up first
     python -m bench.search --driver python ...                         # the shared Python driver
     python -m bench.search --in-process ...                            # Django test client, no server
+    python -m bench.search --only profile [--profiles 300] ...          # profiles only, cold and warm
 
 Goals: search p95 < 80 ms and profile p95 < 60 ms at 8 concurrent clients, and
 our search endpoint's p50 under twice the p50 of the bare Elasticsearch query
@@ -62,6 +63,49 @@ Elasticsearch's own 5-6 ms, and 8 clients on 2 cores queue behind each other.
 The profile sample is 300 random providers per run, so its rows move more between runs.
 "Before" is the tree at 9803f2b, which predates 7e20010 (facets through post_filter and
 one filtered aggregation per facet); both bare ES rows time today's request body.
+
+Provider profile, cold and warm (``--only profile`` times only the profiles)
+---------------------------------------------------------------------------
+A profile's person-independent body is cached per organisation (search/profile_cache.py;
+Redis when REDIS_URL is set, as in production, so both workers share it). Each
+concurrency level is measured twice:
+
+  cold   every cached body dropped (a new all-profiles version; never cache.clear(),
+         which would empty a Redis other processes share), then ``max(--profiles,
+         100 x clients)`` distinct providers fetched exactly once each from keep-alive
+         connections (Python http.client threads): every request is a first visit.
+  warm   the ``--profiles`` providers fetched once more (not timed), then wrk over
+         them for ``--duration`` seconds: every request is served from the cache.
+
+The server must use the same cache as this process (same REDIS_URL and
+CACHE_KEY_PREFIX), or the cold rows are not cold::
+
+    export REDIS_URL=redis://127.0.0.1:56391/0 CACHE_KEY_PREFIX=bench_profile_
+    gunicorn config.wsgi:application --bind 127.0.0.1:8791 --workers 2 --threads 4 \
+        --keep-alive 30 &
+    flock /tmp/scc-bench.lock python -m bench.search --base-url http://127.0.0.1:8791 \
+        --only profile --driver wrk --duration 10 --concurrency 8
+
+Measured 2026-11-23 17:22-17:24 UTC on its own database (scc_bench_profile: 20,000 live
+services, 100,000 published reviews, 10,114 published organisations), gunicorn
+config.settings.bench 2 workers x 4 threads, a Redis of its own; load average 4.4 -> 6.2
+(other sessions' work on the same 2 cores). "Before" is 7cda853 served from a copy of
+that tree against the same database, measured the same way (it has no body cache, so
+its cold and warm rows differ only by PostgreSQL's buffers)::
+
+                                     before (7cda853)          after (467fffe)
+                                   p50    p95   req/s        p50    p95   req/s
+    /providers/<slug> cold  1      22.2   27.1   42.4        24.5   38.0   38.2
+    /providers/<slug> warm  1      21.8   26.4   47.0         4.3    6.8  219.0
+    /providers/<slug> cold  8     110.8  221.9   64.7       121.9  187.4   60.9
+    /providers/<slug> warm  8     136.1  228.3   65.2        34.7   51.9  218.7
+
+In process (Django test client, same data, 280 providers): a first visit costs 19.3 ms
+of the web process's CPU and 12.2 queries, a cached one 3.7 ms and 1 query (the
+organisation's row). The goal (p95 < 60 ms at 8 clients) is met for cached profiles
+and not for first visits: those still render every service (cProfile: about half the
+time building and running the 12 queries, the rest the templates), and 8 clients on
+2 shared cores queue behind each other.
 """
 
 import argparse
@@ -420,6 +464,61 @@ def _bare_es(searches):
     return lambda i: client.search(index=alias, body=bodies[i])
 
 
+def _profiles_all_renew() -> None:
+    """Start every profile cold: a new all-profiles version (never cache.clear(), which
+    would empty a Redis database other processes share)."""
+    import uuid
+
+    from django.core.cache import cache
+
+    from search.profile_cache import ALL_KEY
+
+    cache.set(ALL_KEY, uuid.uuid4().hex, None)
+
+
+def _fetch_each_once(name: str, base_url: str, paths: list[str], *, concurrency: int) -> dict:
+    """GET every path exactly once from ``concurrency`` keep-alive connections; the
+    latency of each is a first visit when the cache was renewed just before."""
+    import http.client
+    import queue
+    from urllib.parse import urlsplit
+
+    address = urlsplit(base_url)
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for path in paths:
+        todo.put(path)
+    samples: list[float] = []
+    failures: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def worker():
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        while True:
+            try:
+                path = todo.get_nowait()
+            except queue.Empty:
+                break
+            started = time.perf_counter()
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            took = (time.perf_counter() - started) * 1000
+            with lock:
+                samples.append(took)
+                if response.status != 200:
+                    failures.append((path, response.status))
+        connection.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, (name, failures[:5])
+    return _percentiles(name, samples, time.perf_counter() - started, concurrency)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=int, default=1)
@@ -442,6 +541,18 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--reviews", type=int, default=0, help="Review total to reach (default 5,000 x scale)"
     )
+    parser.add_argument(
+        "--only",
+        choices=["all", "search", "profile"],
+        default="all",
+        help="Time only /find/ (and bare ES) or only the profile pages",
+    )
+    parser.add_argument(
+        "--profiles",
+        type=int,
+        default=300,
+        help="Distinct providers per profile row (cold rows visit each once)",
+    )
     args = parser.parse_args(argv)
     _setup_django()
     from django.conf import settings
@@ -456,9 +567,12 @@ def main(argv=None) -> int:
     searches = [dict(params) for params in SEARCHES]
     search_paths = [f"/find/?{urlencode(params)}" for params in searches]
     slugs = list(
-        Organisation.objects.published().order_by("?").values_list("slug", flat=True)[:300]
+        Organisation.objects.published()
+        .order_by("?")
+        .values_list("slug", flat=True)[: max(args.profiles, 8 * 100)]
     )
-    profile_paths = [f"/providers/{slug}/" for slug in slugs]
+    profile_paths = [f"/providers/{slug}/" for slug in slugs[: args.profiles]]
+    cold_paths = [f"/providers/{slug}/" for slug in slugs]
 
     driver = args.driver
     if driver == "auto":
@@ -478,10 +592,26 @@ def main(argv=None) -> int:
             assert response.status_code == 200, (path, response.status_code)
 
     for concurrency in sorted({1, args.concurrency}):
-        for name, paths in (
-            ("GET /find/?...", search_paths),
-            ("GET /providers/<slug>/", profile_paths),
-        ):
+        pages = []
+        if args.only in ("all", "search"):
+            pages.append(("GET /find/?...", search_paths))
+        if args.only in ("all", "profile") and not args.in_process:
+            # Cold: every cached profile body dropped, then each provider visited once.
+            _profiles_all_renew()
+            rows.append(
+                _fetch_each_once(
+                    "GET /providers/<slug>/ cold",
+                    args.base_url,
+                    cold_paths[: max(args.profiles, 100 * concurrency)],
+                    concurrency=concurrency,
+                )
+            )
+            # Warm: the same providers again, every body now cached.
+            _fetch_each_once("warm-up", args.base_url, profile_paths, concurrency=concurrency)
+            pages.append(("GET /providers/<slug>/ warm", profile_paths))
+        elif args.only in ("all", "profile"):
+            pages.append(("GET /providers/<slug>/", profile_paths))
+        for name, paths in pages:
             if args.in_process:
                 rows.append(
                     _closed_loop(
@@ -526,6 +656,8 @@ def main(argv=None) -> int:
                         )
                     }
                 )
+        if args.only == "profile":
+            continue
         if settings.ELASTICSEARCH_URL and driver == "wrk" and not args.in_process:
             from search.index import alias_name
 
@@ -551,7 +683,7 @@ def main(argv=None) -> int:
                 )
             )
     figures["results"] = rows
-    for concurrency in sorted({1, args.concurrency}):
+    for concurrency in sorted({1, args.concurrency}) if args.only != "profile" else ():
         endpoint = next(
             r for r in rows if r["name"] == "GET /find/?..." and r["concurrency"] == concurrency
         )
@@ -571,10 +703,10 @@ def main(argv=None) -> int:
         else f"HTTP {args.base_url}, load from {driver}"
     )
     figures["load_average"] = os.getloadavg()
-    print(f"{'endpoint':<28} {'conc':>4} {'reqs':>6} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>7}")
+    print(f"{'endpoint':<32} {'conc':>4} {'reqs':>6} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>7}")
     for row in rows:
         print(
-            f"{row['name']:<28} {row['concurrency']:>4} {row['requests']:>6} {row['p50_ms']:>8} "
+            f"{row['name']:<32} {row['concurrency']:>4} {row['requests']:>6} {row['p50_ms']:>8} "
             f"{row['p95_ms']:>8} {row['throughput_rps']:>7}"
         )
     print(json.dumps({key: value for key, value in figures.items() if key != "results"}, indent=2))
