@@ -2,10 +2,9 @@
 
 from celery import shared_task
 
-from config.celery import app
-
 # Confirmations and vacancy updates are written with queryset.update() (no signals),
-# so a beat task sweeps recently confirmed services: searchable within a minute.
+# so a beat task (CELERY_BEAT_SCHEDULE, every CATCH_UP_SECONDS) sweeps recently
+# confirmed services: searchable within a minute.
 CATCH_UP_SECONDS = 60
 
 
@@ -23,17 +22,8 @@ def organisation_reindex(organisation_id: int) -> int:
     return organisation_index_update(organisation_id=organisation_id)
 
 
-@shared_task
+@shared_task(name="search.reindex_recently_confirmed")
 def services_reindex_recently_confirmed() -> int:
     from .services import services_index_catch_up
 
     return services_index_catch_up(within_seconds=CATCH_UP_SECONDS * 3)
-
-
-@app.on_after_finalize.connect
-def _schedule(sender, **kwargs):
-    sender.add_periodic_task(
-        CATCH_UP_SECONDS,
-        services_reindex_recently_confirmed.s(),
-        name="search: recently confirmed services",
-    )

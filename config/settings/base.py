@@ -242,6 +242,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks (celery beat). Each app adds its own entry.
 CELERY_BEAT_SCHEDULE = {
+    # Search: services confirmed with queryset.update() (no signals) are re-indexed
+    # within a minute (search.tasks.CATCH_UP_SECONDS).
+    "search-reindex-recently-confirmed": {
+        "task": "search.reindex_recently_confirmed",
+        "schedule": 60,
+    },
     # Reviews whose provider reply window (7 days) has ended are published.
     "reviews-publish-due": {"task": "reviews.publish_due_reviews", "schedule": 15 * 60},
     # Smoothed ratings drift as the borough mean moves; recompute them all nightly.
