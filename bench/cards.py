@@ -1,5 +1,5 @@
-"""Cards benchmark: statement import rate beside a bare PostgreSQL COPY, and real-time
-authorisation decisions over HTTP at a fixed arrival rate.
+"""Cards benchmark: real-time authorisation decisions over HTTP at a fixed arrival rate.
+(The statement import, the other card channel, is bench/statements.py.)
 
 One command, from the repository root (PostgreSQL in your own database, demo data loaded
 with ``manage.py migrate && manage.py seed_demo``):
@@ -7,20 +7,14 @@ with ``manage.py migrate && manage.py seed_demo``):
     DJANGO_SETTINGS_MODULE=config.settings.bench DATABASE_URL=postgres://.../scc_bench_cards \
     STRIPE_WEBHOOK_SECRET=whsec_bench_only \
     python -m bench.cards --serve [--rate 200] [--duration 60] [--cards 200] \
-        [--workers 4] [--threads 2] [--skip-import] [--scale N] [--json FILE]
+        [--workers 4] [--threads 2] [--json FILE]
 
 ``--serve`` starts gunicorn (config.settings.bench, ``--workers`` x ``--threads``, gthread)
 on a free port for the run and stops it after; ``--base-url URL`` uses a running server
-instead (bin/bench does that: ``bin/bench --only cards``). Without either, only the
-statement import is measured. The server must have the same DATABASE_URL and
-STRIPE_WEBHOOK_SECRET (events are signed with it, as Stripe signs them).
+instead (bin/bench does that: ``bin/bench --only cards``); one of them is needed. The
+server must have the same DATABASE_URL and STRIPE_WEBHOOK_SECRET (events are signed
+with it, as Stripe signs them).
 
-  statement import         20,000 x scale lines (default scheme) through
-                           statement_import: parse, validate, ledger entries,
-                           card transactions, purchases, demand rollups, the
-                           deferred foreign-key checks a commit would run; rolled back
-  bare COPY                the same CSV file COPied into an unindexed temporary table
-                           (PostgreSQL only): the floor no import can beat
   authorisation            rate x duration issuing_authorization.request events, each
                            a fresh authorisation and event id, signed beforehand, spread
                            over --cards Stripe cards (1 in 10 at a betting shop, so
@@ -107,115 +101,6 @@ def _statement_csv(cards, rows: int) -> str:
             f"B{stamp}-{number},{card.reference},2026-0{1 + number % 9}-1{number % 10},{name},{postcode},{mcc},{1 + number % 40}.{number % 100:02d}\n"
         )
     return buffer.getvalue()
-
-
-# Which part of the import a statement belongs to, by the table it writes (first match wins).
-_PARTS = [
-    ("demand rollups", ("demand_",)),
-    ("purchases", ("INTO payments_purchase",)),
-    ("card transactions", ("INTO budgets_cardtransaction",)),
-    ("ledger", ("budgets_journalentry", "budgets_posting", "budgets_account")),
-    ("deferred FK checks", ("SET CONSTRAINTS",)),
-]
-
-
-def _part(sql: str) -> str:
-    for name, marks in _PARTS:
-        if any(mark in sql for mark in marks):
-            return name
-    return "parse, match, stage"
-
-
-def _backend_cpu_s(connection) -> float | None:
-    """CPU seconds the PostgreSQL backend serving ``connection`` has used, when the server runs
-    on this machine (read from /proc); None otherwise."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def bench_import(scale: int) -> dict:
-    from collections import defaultdict
-
-    from django.db import connection, transaction
-
-    from marketplace.budgets.services import statement_import
-
-    cards = _setup_cards(200, "default", "BENCHCARD")
-    rows = 20_000 * scale
-    text = _statement_csv(cards, rows)
-    parts: dict[str, float] = defaultdict(float)
-
-    def timed(execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            parts[_part(sql)] += time.perf_counter() - started
-
-    backend_before, python_before = _backend_cpu_s(connection), time.process_time()
-    started = time.perf_counter()
-    with connection.execute_wrapper(timed):
-        with transaction.atomic():
-            record = statement_import(text=text, scheme_name="default", filename="bench.csv")
-            if connection.vendor == "postgresql":
-                # Foreign keys are checked at commit; time that work on its own.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            before_commit = time.perf_counter()
-        import_s = time.perf_counter() - started
-    python_cpu_s = time.process_time() - python_before
-    backend_after = _backend_cpu_s(connection)
-    assert record.rows_imported == rows, record.rows_imported
-    parts["commit"] = import_s - (before_commit - started)
-    parts["parse, match, stage"] += (before_commit - started) - sum(
-        value for name, value in parts.items() if name != "commit"
-    )
-    started = time.perf_counter()
-    again = statement_import(text=text, scheme_name="default", filename="bench.csv")
-    again_s = time.perf_counter() - started
-    assert again.rows_imported == 0 and again.rows_already_imported == rows
-    result = {
-        "rows": rows,
-        "import_s": round(import_s, 3),
-        "import_rows_per_s": round(rows / import_s),
-        "parts_s": {name: round(value, 3) for name, value in parts.items()},
-        "python_cpu_s": round(python_cpu_s, 3),
-        "reimport_s": round(again_s, 3),
-        "reimport_rows_per_s": round(rows / again_s),
-    }
-    if backend_before is not None and backend_after is not None:
-        # CPU time barely moves with the machine's load, unlike the clock: the import's cost on
-        # one core, whatever else is running.
-        cpu_s = python_cpu_s + backend_after - backend_before
-        result.update(
-            postgres_cpu_s=round(backend_after - backend_before, 3),
-            cpu_rows_per_s=round(rows / cpu_s),
-        )
-    if connection.vendor == "postgresql":
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "CREATE TEMPORARY TABLE bench_copy (transaction_id text, card_reference text, date date, "
-                "merchant_name text, merchant_postcode text, mcc text, amount numeric) ON COMMIT DROP"
-            )
-            started = time.perf_counter()
-            with cursor.cursor.copy(
-                "COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)"
-            ) as copy:
-                copy.write(text.encode())
-            copy_s = time.perf_counter() - started
-        result.update(copy_s=round(copy_s, 3), copy_rows_per_s=round(rows / copy_s))
-        result["import_share_of_copy"] = round(
-            result["import_rows_per_s"] / result["copy_rows_per_s"], 3
-        )
-    return result
 
 
 BENCH_LOCK = "/tmp/scc-bench.lock"
@@ -609,36 +494,33 @@ def main(argv=None) -> int:
     parser.add_argument("--serve", action="store_true", help="start gunicorn for the run")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--scale", type=int, default=1)
+    parser.add_argument("--scale", type=int, default=1, help="accepted for bin/bench; not used")
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--cards", type=int, default=200)
-    parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    if args.rate <= 0 or args.duration <= 0 or args.cards <= 0 or args.scale <= 0:
-        parser.error("--rate, --duration, --cards and --scale must be positive")
+    if args.rate <= 0 or args.duration <= 0 or args.cards <= 0:
+        parser.error("--rate, --duration and --cards must be positive")
+    if not (args.base_url or args.serve):
+        parser.error("give --serve (start gunicorn) or --base-url (a running server)")
 
     import django
 
     django.setup()
     from django.conf import settings
 
-    figures = {}
-    if not args.skip_import:
-        figures["statement_import"] = bench_import(args.scale)
-        print("Statement import:", json.dumps(figures["statement_import"]), flush=True)
-    if args.base_url or args.serve:
-        secret = os.environ.get("STRIPE_WEBHOOK_SECRET") or settings.STRIPE_WEBHOOK_SECRET
-        if not secret:
-            print("Set STRIPE_WEBHOOK_SECRET (the server's) to measure authorisations.")
-            return 1
-        server, base_url, note = None, args.base_url.rstrip("/"), ""
-        if args.serve:
-            os.environ["STRIPE_WEBHOOK_SECRET"] = secret
-            server, base_url, note = _serve(args.workers, args.threads)
-        try:
-            figures["authorisation"] = bench_authorisations(
+    secret = os.environ.get("STRIPE_WEBHOOK_SECRET") or settings.STRIPE_WEBHOOK_SECRET
+    if not secret:
+        print("Set STRIPE_WEBHOOK_SECRET (the server's) to measure authorisations.")
+        return 1
+    server, base_url, note = None, args.base_url.rstrip("/"), ""
+    if args.serve:
+        os.environ["STRIPE_WEBHOOK_SECRET"] = secret
+        server, base_url, note = _serve(args.workers, args.threads)
+    try:
+        figures = {
+            "authorisation": bench_authorisations(
                 base_url,
                 args.rate,
                 args.duration,
@@ -647,10 +529,11 @@ def main(argv=None) -> int:
                 server=note,
                 server_pid=server.pid if server else None,
             )
-        finally:
-            if server is not None:
-                server.terminate()
-                server.wait(timeout=30)
+        }
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0
