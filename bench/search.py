@@ -72,13 +72,16 @@ concurrency level is measured twice:
 
   cold   every cached body dropped (a new all-profiles version; never cache.clear(),
          which would empty a Redis other processes share), then ``max(--profiles,
-         100 x clients)`` distinct providers fetched exactly once each from keep-alive
-         connections (Python http.client threads): every request is a first visit.
+         100 x clients)`` distinct providers, none visited earlier in the run, fetched
+         exactly once each from keep-alive connections (Python http.client threads):
+         every request is a first visit.
   warm   the ``--profiles`` providers fetched once more (not timed), then wrk over
          them for ``--duration`` seconds: every request is served from the cache.
 
-The server must use the same cache as this process (same REDIS_URL and
-CACHE_KEY_PREFIX), or the cold rows are not cold::
+The server should use the same shared cache as this process (same REDIS_URL and
+CACHE_KEY_PREFIX), as production does: with local memory per worker (bin/bench, no
+REDIS_URL) a warm-up visit fills one worker's copy only, so the warm rows are partly
+cold; the cold rows stay cold either way (providers not visited before in the run)::
 
     export REDIS_URL=redis://127.0.0.1:56391/0 CACHE_KEY_PREFIX=bench_profile_
     gunicorn config.wsgi:application --bind 127.0.0.1:8791 --workers 2 --threads 4 \
@@ -99,6 +102,11 @@ its cold and warm rows differ only by PostgreSQL's buffers)::
     /providers/<slug> warm  1      21.8   26.4   47.0         4.3    6.8  219.0
     /providers/<slug> cold  8     110.8  221.9   64.7       121.9  187.4   60.9
     /providers/<slug> warm  8     136.1  228.3   65.2        34.7   51.9  218.7
+
+A second run of the after column at 17:25-17:26 (disjoint providers for each cold row,
+load average 2.3 -> 4.1): cold 24.0 / 32.8 ms at 1 client (40.8 req/s) and 98.5 / 178.8
+ms at 8 (73.2 req/s); warm 4.5 / 6.0 ms at 1 (212.8 req/s) and 18.3 / 28.8 ms at 8
+(416.5 req/s) (p50 / p95).
 
 In process (Django test client, same data, 280 providers): a first visit costs 19.3 ms
 of the web process's CPU and 12.2 queries, a cached one 3.7 ms and 1 query (the
@@ -566,13 +574,21 @@ def main(argv=None) -> int:
         )
     searches = [dict(params) for params in SEARCHES]
     search_paths = [f"/find/?{urlencode(params)}" for params in searches]
+    levels = sorted({1, args.concurrency})
+    cold_sizes = [max(args.profiles, 100 * concurrency) for concurrency in levels]
     slugs = list(
         Organisation.objects.published()
         .order_by("?")
-        .values_list("slug", flat=True)[: max(args.profiles, 8 * 100)]
+        .values_list("slug", flat=True)[: args.profiles + sum(cold_sizes)]
     )
     profile_paths = [f"/providers/{slug}/" for slug in slugs[: args.profiles]]
-    cold_paths = [f"/providers/{slug}/" for slug in slugs]
+    # Each cold row visits providers no earlier row of this run has visited, so its
+    # requests are first visits even when the server's cache is not shared with this
+    # process (bin/bench: local memory per worker) and the version renewal cannot reach it.
+    cold_paths, start = {}, args.profiles
+    for concurrency, size in zip(levels, cold_sizes, strict=True):
+        cold_paths[concurrency] = [f"/providers/{slug}/" for slug in slugs[start : start + size]]
+        start += size
 
     driver = args.driver
     if driver == "auto":
@@ -591,22 +607,25 @@ def main(argv=None) -> int:
             response = local.client.get(path)
             assert response.status_code == 200, (path, response.status_code)
 
-    for concurrency in sorted({1, args.concurrency}):
+    for concurrency in levels:
         pages = []
         if args.only in ("all", "search"):
             pages.append(("GET /find/?...", search_paths))
         if args.only in ("all", "profile") and not args.in_process:
             # Cold: every cached profile body dropped, then each provider visited once.
             _profiles_all_renew()
-            rows.append(
-                _fetch_each_once(
-                    "GET /providers/<slug>/ cold",
-                    args.base_url,
-                    cold_paths[: max(args.profiles, 100 * concurrency)],
-                    concurrency=concurrency,
+            if cold_paths[concurrency]:
+                rows.append(
+                    _fetch_each_once(
+                        "GET /providers/<slug>/ cold",
+                        args.base_url,
+                        cold_paths[concurrency],
+                        concurrency=concurrency,
+                    )
                 )
-            )
-            # Warm: the same providers again, every body now cached.
+            else:
+                print(f"Too few providers for a cold row at {concurrency} clients", file=sys.stderr)
+            # Warm: the --profiles providers fetched once (cached), then timed.
             _fetch_each_once("warm-up", args.base_url, profile_paths, concurrency=concurrency)
             pages.append(("GET /providers/<slug>/ warm", profile_paths))
         elif args.only in ("all", "profile"):
