@@ -78,12 +78,13 @@ concurrency level is measured twice:
   warm   the ``--profiles`` providers fetched once more (not timed), then wrk over
          them for ``--duration`` seconds: every request is served from the cache.
 
-The server should use the same shared cache as this process (same REDIS_URL and
-CACHE_KEY_PREFIX), as production does: with local memory per worker (bin/bench, no
-REDIS_URL) a warm-up visit fills one worker's copy only, so the warm rows are partly
-cold; the cold rows stay cold either way (providers not visited before in the run)::
+The server should use the same shared cache as this process (same BENCH_CACHE_URL, a
+Redis, and CACHE_KEY_PREFIX; config/settings/bench.py), as production does with
+REDIS_URL: with local memory per worker (bin/bench) a warm-up visit fills one worker's
+copy only, so the warm rows are partly cold; the cold rows stay cold either way
+(providers not visited before in the run)::
 
-    export REDIS_URL=redis://127.0.0.1:56391/0 CACHE_KEY_PREFIX=bench_profile_
+    export BENCH_CACHE_URL=redis://127.0.0.1:56391/0 CACHE_KEY_PREFIX=bench_profile_
     gunicorn config.wsgi:application --bind 127.0.0.1:8791 --workers 2 --threads 4 \
         --keep-alive 30 &
     flock /tmp/scc-bench.lock python -m bench.search --base-url http://127.0.0.1:8791 \
@@ -106,7 +107,9 @@ its cold and warm rows differ only by PostgreSQL's buffers)::
 A second run of the after column at 17:25-17:26 (disjoint providers for each cold row,
 load average 2.3 -> 4.1): cold 24.0 / 32.8 ms at 1 client (40.8 req/s) and 98.5 / 178.8
 ms at 8 (73.2 req/s); warm 4.5 / 6.0 ms at 1 (212.8 req/s) and 18.3 / 28.8 ms at 8
-(416.5 req/s) (p50 / p95).
+(416.5 req/s) (p50 / p95). A third at 17:27 with BENCH_CACHE_URL (load 2.5 -> 4.1):
+cold 23.0 / 27.1 ms (40.6 req/s) and 92.4 / 162.7 ms (74.5 req/s); warm 4.5 / 6.2 ms
+(215.6 req/s) and 18.0 / 28.3 ms (423.8 req/s).
 
 In process (Django test client, same data, 280 providers): a first visit costs 19.3 ms
 of the web process's CPU and 12.2 queries, a cached one 3.7 ms and 1 query (the
