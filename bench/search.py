@@ -67,7 +67,8 @@ one filtered aggregation per facet); both bare ES rows time today's request body
 Provider profile, cold and warm (``--only profile`` times only the profiles)
 ---------------------------------------------------------------------------
 A profile's person-independent body is cached per organisation (search/profile_cache.py;
-Redis when REDIS_URL is set, as in production, so both workers share it). Each
+in production a Redis that every web process shares; on a bench server the Redis named
+by BENCH_CACHE_URL, which bin/bench sets). Each
 concurrency level is measured twice:
 
   cold   every cached body dropped (a new all-profiles version; never cache.clear(),
@@ -80,9 +81,10 @@ concurrency level is measured twice:
 
 The server should use the same shared cache as this process (same BENCH_CACHE_URL, a
 Redis, and CACHE_KEY_PREFIX; config/settings/bench.py), as production does with
-REDIS_URL: with local memory per worker (bin/bench) a warm-up visit fills one worker's
-copy only, so the warm rows are partly cold; the cold rows stay cold either way
-(providers not visited before in the run)::
+REDIS_URL (bin/bench sets BENCH_CACHE_URL to its own Redis): with local memory per
+worker a warm-up visit would fill one worker's copy only, so the warm rows would be
+partly cold; the cold rows stay cold either way (providers not visited before in the
+run)::
 
     export BENCH_CACHE_URL=redis://127.0.0.1:56391/0 CACHE_KEY_PREFIX=bench_profile_
     gunicorn config.wsgi:application --bind 127.0.0.1:8791 --workers 2 --threads 4 \
