@@ -57,6 +57,21 @@ threads; wrk; 10 s per row; load average 4.8 -> 3.1 during the run)::
     bare ES (wrk)     1 client    6.0   13.0  148.6         5.6    8.7  176.6
     /find/ p50 / bare ES p50 (1 client): 4.9 before, 3.4 after (3.1 against the Python client)
 
+Re-measured at 17:36 UTC once the other sessions had stopped (load average 0.9 before,
+3.4 after; same 20,000 / 100,000 data, now gunicorn 4 workers x 2 threads with a 30 s
+keep-alive as bin/bench runs it, a shared Redis cache, wrk, 10 s per row)::
+
+                                 p50     p95   req/s
+    /find/                1      18.1    22.8    54.7
+    /find/                8      77.2   129.8   102.1
+    profile cold          1      24.7    31.8    40.0
+    profile cold          8      83.3   214.5    72.0
+    profile warm          1       4.4     5.3   221.0
+    profile warm          8      18.5    37.4   394.4
+    bare ES (wrk)         1       5.0     7.0   201.4
+    bare ES (wrk)         8      18.5    30.4   413.3
+    /find/ p50 / bare ES p50: 3.65 (wrk) and 3.0 (Python client) at 1 client; 4.2 and 3.4 at 8
+
 The goals (p95 < 80 / 60 ms at 8 clients, ratio < 2) are not met on this machine:
 /find/ still costs about 11 ms of Python per request (down from about 22) plus
 Elasticsearch's own 5-6 ms, and 8 clients on 2 cores queue behind each other.
