@@ -103,11 +103,17 @@ def _media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty cache: a rolled-back database sends no signals, so
-    cached copies of rows (site settings, related advice) must not outlive their test."""
+    """Each test starts with empty caches: a rolled-back database sends no signals, so
+    cached copies of rows (site settings, related advice, content types) must not
+    outlive their test."""
+    from django.contrib.contenttypes.models import ContentType
     from django.core.cache import cache
 
     cache.clear()
+    # The content type cache lives in the process: an id remembered from a rolled-back
+    # test (or from before a transactional test's flush, reload and sequence reset) may
+    # name another model's row by now.
+    ContentType.objects.clear_cache()
     yield
     cache.clear()
 
@@ -179,6 +185,9 @@ def pytest_runtest_teardown(item, nextitem):
                 )
                 connection.creation.deserialize_db_from_string(contents)
                 _reset_sequences(connection)
+        from django.contrib.contenttypes.models import ContentType
+
+        ContentType.objects.clear_cache()
 
 
 def pytest_report_header(config):
