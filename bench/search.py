@@ -21,7 +21,7 @@ on shared servers (hold the machine-wide lock only while timing)::
         DJANGO_SETTINGS_MODULE=config.settings.bench
     python manage.py migrate && python manage.py seed_demo
     python -m bench.search --build --services 20000 --reviews 100000 --duration 1 --concurrency 1
-    gunicorn config.wsgi:application --bind 127.0.0.1:8765 --workers 2 --threads 4 &
+    gunicorn config.wsgi:application --bind 127.0.0.1:8765 --workers 4 --threads 2 --keep-alive 30 &   # as bin/bench runs it
     flock /tmp/scc-bench.lock python -m bench.search --base-url http://127.0.0.1:8765 --duration 10
 
 ``--build`` adds benchmark organisations and services (names start
@@ -102,7 +102,7 @@ partly cold; the cold rows stay cold either way (providers not visited before in
 run)::
 
     export BENCH_CACHE_URL=redis://127.0.0.1:56391/0 CACHE_KEY_PREFIX=bench_profile_
-    gunicorn config.wsgi:application --bind 127.0.0.1:8791 --workers 2 --threads 4 \
+    gunicorn config.wsgi:application --bind 127.0.0.1:8791 --workers 4 --threads 2 \
         --keep-alive 30 &
     flock /tmp/scc-bench.lock python -m bench.search --base-url http://127.0.0.1:8791 \
         --only profile --driver wrk --duration 10 --concurrency 8
