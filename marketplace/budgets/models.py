@@ -292,7 +292,8 @@ class CardScheme(models.TextChoices):
 
 class CardStatus(models.TextChoices):
     ACTIVE = "active", "Active"
-    INACTIVE = "inactive", "Not yet active"
+    # Stripe says "inactive" both before activation and while frozen by the council.
+    INACTIVE = "inactive", "Not active"
     CANCELED = "canceled", "Cancelled"
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from marketplace.accounts.models import AuditAction, AuditEvent
 from marketplace.accounts.roles import Role
-from marketplace.budgets.models import Authorization, Card, CardScheme, DeclineReason
+from marketplace.budgets.models import Authorization, Card, CardScheme, CardStatus, DeclineReason
 from marketplace.budgets.services import budget_loads_post_due, statement_import
 from tests.conftest import sign_in
 from tests.factories import BudgetHolderFactory, DelegationFactory, UserFactory
@@ -148,3 +148,16 @@ def test_monitoring_officer_imports_a_statement_and_sees_bad_lines(client_for, h
 def test_budget_holders_cannot_import_statements(client_for):
     holder_client, _ = client_for(Role.BUDGET_HOLDER)
     assert holder_client.get("/budgets/statements/import/").status_code == 403
+
+
+def test_a_frozen_card_is_shown_as_not_active_with_what_to_do(client, holder_budget):
+    user, holder, budget = holder_budget
+    card = Card.objects.get(budget=budget)
+    page = sign_in(client, user).get(f"/budgets/{holder.pk}/").content.decode()
+    assert "(active)" in page and "cannot be used at the moment" not in page
+
+    card.status = CardStatus.INACTIVE  # frozen by the council, or not yet activated at Stripe
+    card.save(update_fields=["status"])
+    page = sign_in(client, user).get(f"/budgets/{holder.pk}/").content.decode()
+    assert "(not active)" in page and "not yet active" not in page
+    assert "This card cannot be used at the moment" in page
