@@ -56,6 +56,7 @@ from django.db.models.functions import TruncMonth  # noqa: E402
 from django.test import override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.load import nearest_rank  # noqa: E402
 from commissioning.demand.disclosure import published_figures  # noqa: E402
 from commissioning.demand.models import DemandRollup  # noqa: E402
 from commissioning.demand.selectors import DemandQuery, rollup_figures  # noqa: E402
@@ -78,8 +79,8 @@ COLUMNS = (
 
 
 def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))] * 1000
+    """The p-th percentile of timings in seconds, in ms."""
+    return nearest_rank(samples, p) * 1000
 
 
 def _copy_purchases(rows) -> None:

@@ -21,27 +21,14 @@ In-process only: fund_dashboard(), package_360giving(), assessment_results_summa
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
+from bench.load import time_calls
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
-
-
-def _timings(function, *, repeat: int) -> dict:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return {
-        "runs": repeat,
-        "p50_ms": round(statistics.median(samples), 2),
-        "p95_ms": round(samples[min(len(samples) - 1, int(0.95 * len(samples)))], 2),
-    }
 
 
 def top_up(rounds_wanted: int) -> int:
@@ -148,9 +135,9 @@ def _in_process(args) -> dict:
     client = sign_in(Client(HTTP_HOST="localhost"), officer)
     public = Client(HTTP_HOST="localhost")
     out = {
-        "fund_dashboard()": _timings(fund_dashboard, repeat=args.repeat),
-        "package_360giving()": _timings(package_360giving, repeat=args.repeat),
-        "assessment_results_summary()": _timings(assessment_results_summary, repeat=args.repeat),
+        "fund_dashboard()": time_calls(fund_dashboard, repeat=args.repeat),
+        "package_360giving()": time_calls(package_360giving, repeat=args.repeat),
+        "assessment_results_summary()": time_calls(assessment_results_summary, repeat=args.repeat),
     }
     for name, path, c in [
         ("GET /api/grants/360giving.json", "/api/grants/360giving.json", public),
@@ -160,7 +147,7 @@ def _in_process(args) -> dict:
     ]:
         response = c.get(path)
         assert response.status_code == 200, (path, response.status_code)
-        out[name + " (test client)"] = _timings(
+        out[name + " (test client)"] = time_calls(
             lambda c=c, path=path: c.get(path), repeat=args.repeat
         )
     size = len(public.get("/api/grants/360giving.json").content)

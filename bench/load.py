@@ -15,6 +15,32 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 
+def nearest_rank(samples: Sequence[float], p: float) -> float:
+    """The p-th percentile by nearest rank (the smallest sample with p% at or below it)."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def summary_ms(samples_ms: Sequence[float], *, digits: int = 2) -> dict:
+    """p50 (median) and p95 (the sample at index floor(0.95 n) once sorted) of timings in ms,
+    as the in-process benchmarks report them."""
+    ordered = sorted(samples_ms)
+    return {
+        "p50_ms": round(statistics.median(ordered), digits),
+        "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], digits),
+    }
+
+
+def time_calls(function: Callable[[], object], *, repeat: int, digits: int = 2) -> dict:
+    """Call ``function`` ``repeat`` times in this process; its runs, p50 and p95 in ms."""
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - started) * 1000)
+    return {"runs": repeat, **summary_ms(samples, digits=digits)}
+
+
 @dataclass(frozen=True)
 class Request:
     path: str
@@ -36,9 +62,7 @@ class Result:
     def percentile(self, p: float) -> float:
         if not self.latencies_ms:
             return float("nan")
-        ordered = sorted(self.latencies_ms)
-        index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
-        return ordered[index]
+        return nearest_rank(self.latencies_ms, p)
 
     @property
     def throughput(self) -> float:

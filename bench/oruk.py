@@ -19,11 +19,12 @@ Measured (closed model):
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlencode
+
+from bench.load import summary_ms
 
 POSTCODES = ["N3 2SB", "N12 8QJ", "EN5 1AA", "NW4 4BE", "HA8 7BD", "N20 9AA", "NW11 7HP", "N2 8AB"]
 
@@ -123,12 +124,10 @@ def _in_process(args) -> list[dict]:
             client.get(paths[index % len(paths)])
             samples.append((time.perf_counter() - started) * 1000)
             index += 1
-        samples.sort()
         row = {
             "name": name,
             "requests": len(samples),
-            "p50_ms": round(statistics.median(samples), 2),
-            "p95_ms": round(samples[min(len(samples) - 1, int(0.95 * len(samples)))], 2),
+            **summary_ms(samples),
             "throughput_rps": round(len(samples) / args.duration, 1),
             "concurrency": 1,
         }

@@ -20,9 +20,10 @@ in the server's database).
 import argparse
 import json
 import os
-import statistics
 import time
 from datetime import date
+
+from bench.load import summary_ms
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
 
@@ -47,13 +48,7 @@ def _timings(function, *, repeat: int, rollback: bool = False) -> dict:
         else:
             function(index)
         samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return {
-        "runs": repeat,
-        "p50_ms": round(statistics.median(samples), 3),
-        "p95_ms": round(samples[min(len(samples) - 1, int(0.95 * len(samples)))], 3),
-        "max_ms": round(samples[-1], 3),
-    }
+    return {"runs": repeat, **summary_ms(samples, digits=3), "max_ms": round(max(samples), 3)}
 
 
 NAMES = ["Bright", "Care", "Home", "Lunch", "Club", "Day", "Centre", "Support", "Finchley", "Barnet",

@@ -24,11 +24,12 @@ HTTP, for a quick figure without a running server.
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+
+from bench.load import time_calls
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
 
@@ -37,20 +38,6 @@ def _setup_django() -> None:
     import django
 
     django.setup()
-
-
-def _timings(function, *, repeat: int) -> dict:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return {
-        "runs": repeat,
-        "p50_ms": round(statistics.median(samples), 2),
-        "p95_ms": round(samples[min(len(samples) - 1, int(0.95 * len(samples)))], 2),
-    }
 
 
 def top_up(target: int) -> int:
@@ -118,7 +105,7 @@ def in_process_figures() -> dict:
         "ms": round((time.perf_counter() - started) * 1000, 1),
     }
     ids = list(OrganisationRating.objects.values_list("organisation_id", flat=True)[:20])
-    figures["rating_summaries (20 organisations)"] = _timings(
+    figures["rating_summaries (20 organisations)"] = time_calls(
         lambda: rating_summaries(organisation_ids=ids), repeat=300
     )
 
@@ -193,7 +180,7 @@ def main(argv=None) -> int:
                 state["i"] += 1
                 assert response.status_code == 200, response.status_code
 
-            figures[f"{name} (in-process, 1 client)"] = _timings(get, repeat=200)
+            figures[f"{name} (in-process, 1 client)"] = time_calls(get, repeat=200)
     else:
         from bench.load import Request, report, run_load
 

@@ -139,13 +139,12 @@ time building and running the 12 queries, the rest the templates), and 8 clients
 import argparse
 import json
 import os
-import statistics
 import sys
 import threading
 import time
 from urllib.parse import urlencode
 
-from bench.load import Request, run_load
+from bench.load import Request, run_load, summary_ms
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
 
@@ -353,13 +352,11 @@ def build(*, services: int, reviews: int, seed: int = 2010) -> dict:
 
 
 def _percentiles(name: str, samples: list[float], elapsed: float, concurrency: int) -> dict:
-    ordered = sorted(samples)
     return {
         "name": name,
-        "requests": len(ordered),
-        "p50_ms": round(statistics.median(ordered), 2),
-        "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 2),
-        "throughput_rps": round(len(ordered) / elapsed, 1),
+        "requests": len(samples),
+        **summary_ms(samples),
+        "throughput_rps": round(len(samples) / elapsed, 1),
         "concurrency": concurrency,
     }
 
