@@ -82,6 +82,18 @@ def stripe_mock_url():
 
 
 @pytest.fixture
+def stripe_settings(settings, stripe_mock_url):
+    """Stripe calls go to stripe-mock (the cached client is rebuilt on each side of the test)."""
+    from marketplace.payments.stripe_api import client
+
+    settings.STRIPE_SECRET_KEY = "sk_test_123"
+    settings.STRIPE_API_BASE = stripe_mock_url
+    client.cache_clear()
+    yield settings
+    client.cache_clear()
+
+
+@pytest.fixture
 def use_elasticsearch(settings, elasticsearch_url):
     """Point search at the real Elasticsearch server for this test."""
     settings.ELASTICSEARCH_URL = elasticsearch_url

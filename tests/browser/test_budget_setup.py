@@ -21,17 +21,6 @@ def site():
     return load_starter_content()
 
 
-@pytest.fixture
-def stripe_settings(settings, stripe_mock_url):
-    from marketplace.payments.stripe_api import client
-
-    settings.STRIPE_SECRET_KEY = "sk_test_123"
-    settings.STRIPE_API_BASE = stripe_mock_url
-    client.cache_clear()
-    yield settings
-    client.cache_clear()
-
-
 def _fill_date(page, legend: str, day) -> None:
     group = page.get_by_role("group", name=legend)
     group.get_by_label("Day").fill(str(day.day))

@@ -35,17 +35,6 @@ def site():
     return load_starter_content()
 
 
-@pytest.fixture
-def stripe_settings(settings, stripe_mock_url):
-    from marketplace.payments.stripe_api import client
-
-    settings.STRIPE_SECRET_KEY = "sk_test_123"
-    settings.STRIPE_API_BASE = stripe_mock_url
-    client.cache_clear()
-    yield settings
-    client.cache_clear()
-
-
 def test_a_proxy_pays_a_providers_invoice_and_the_provider_sees_the_remittance(
     browser_page, chromium, live_server, stripe_settings
 ):

@@ -227,26 +227,19 @@ def test_no_payment_before_the_agreement_is_accepted(award, officer):
 
 
 @pytest.mark.stripe_mock
-def test_a_tranche_is_paid_by_stripe_connect_transfer(award, officer, stripe_mock_url, settings):
+def test_a_tranche_is_paid_by_stripe_connect_transfer(award, officer, stripe_settings):
     from marketplace.payments.models import ConnectedAccount
-    from marketplace.payments.stripe_api import client
 
-    settings.STRIPE_SECRET_KEY = "sk_test_123"
-    settings.STRIPE_API_BASE = stripe_mock_url
-    client.cache_clear()
-    try:
-        ConnectedAccount.objects.create(
-            organisation=award.application.organisation,
-            stripe_account_id="acct_1032D82eZvKYlo2C",
-            details_submitted=True,
-            transfers_active=True,
-        )
-        services.agreement_accept(award=award, user=None, full_name="Jo Bloggs", confirmed=True)
-        tranche = services.tranche_pay(
-            tranche=award.tranches.first(), method=PaymentMethod.STRIPE_TRANSFER, paid_by=officer
-        )
-    finally:
-        client.cache_clear()
+    ConnectedAccount.objects.create(
+        organisation=award.application.organisation,
+        stripe_account_id="acct_1032D82eZvKYlo2C",
+        details_submitted=True,
+        transfers_active=True,
+    )
+    services.agreement_accept(award=award, user=None, full_name="Jo Bloggs", confirmed=True)
+    tranche = services.tranche_pay(
+        tranche=award.tranches.first(), method=PaymentMethod.STRIPE_TRANSFER, paid_by=officer
+    )
     assert tranche.method == PaymentMethod.STRIPE_TRANSFER
     assert tranche.reference.startswith("tr_")
 

@@ -34,15 +34,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def stripe_settings(settings, stripe_mock_url):
-    settings.STRIPE_SECRET_KEY = "sk_test_123"
-    settings.STRIPE_API_BASE = stripe_mock_url
-    stripe_api.client.cache_clear()
-    yield settings
-    stripe_api.client.cache_clear()
-
-
-@pytest.fixture
 def no_stripe(settings):
     settings.STRIPE_SECRET_KEY = ""
     stripe_api.client.cache_clear()

@@ -13,20 +13,10 @@ from marketplace.budgets.models import (
 )
 from marketplace.budgets.services import card_controls_sync, card_issue
 from marketplace.budgets.services.reconcile import issuing_reconcile
-from marketplace.payments import stripe_api
 
 from .factories import make_budget
 
 pytestmark = [pytest.mark.django_db, pytest.mark.stripe_mock]
-
-
-@pytest.fixture
-def stripe_settings(settings, stripe_mock_url):
-    settings.STRIPE_SECRET_KEY = "sk_test_123"
-    settings.STRIPE_API_BASE = stripe_mock_url
-    stripe_api.client.cache_clear()
-    yield settings
-    stripe_api.client.cache_clear()
 
 
 def test_spending_controls_block_the_default_set_and_cash_unless_allowed(db):

@@ -27,16 +27,10 @@ def _fresh_merchant_index():
 
 
 @pytest.fixture
-def stripe_settings(settings, stripe_mock_url):
-    """Stripe calls go to stripe-mock; webhooks are signed with a known secret."""
-    from marketplace.payments.stripe_api import client
-
-    settings.STRIPE_SECRET_KEY = "sk_test_123"
-    settings.STRIPE_API_BASE = stripe_mock_url
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    client.cache_clear()
-    yield settings
-    client.cache_clear()
+def stripe_settings(stripe_settings):
+    """Stripe calls go to stripe-mock (tests/conftest.py); webhooks are signed with a known secret."""
+    stripe_settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    return stripe_settings
 
 
 @pytest.fixture
