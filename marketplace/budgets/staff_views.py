@@ -98,6 +98,22 @@ def _budget(budget_id: int) -> PersonalBudget:
     )
 
 
+def _form_page(request, form, *, person, heading: str, button: str, budget=None, intro=""):
+    """The one staff form page: budget set-up and changes, plan changes, card issue."""
+    return render(
+        request,
+        "budgets/staff/form.html",
+        {
+            "person": person,
+            "budget": budget,
+            "form": form,
+            "heading": heading,
+            "button": button,
+            "intro": intro,
+        },
+    )
+
+
 @role_required(*STAFF_ROLES)
 @require_http_methods(["GET", "POST"])
 def budget_new(request, person_id: int):
@@ -123,15 +139,12 @@ def budget_new(request, person_id: int):
                 f"{budget.starts_on:%-d %B %Y}.",
             )
             return redirect("budgets:staff-person", budget_holder.pk)
-    return render(
+    return _form_page(
         request,
-        "budgets/staff/form.html",
-        {
-            "person": budget_holder,
-            "form": form,
-            "heading": "Set up a personal budget",
-            "button": "Set up budget",
-        },
+        form,
+        person=budget_holder,
+        heading="Set up a personal budget",
+        button="Set up budget",
     )
 
 
@@ -155,16 +168,13 @@ def budget_edit(request, budget_id: int):
         else:
             messages.success(request, "Budget changed. Payments still to come follow the change.")
             return redirect("budgets:staff-person", budget.budget_holder_id)
-    return render(
+    return _form_page(
         request,
-        "budgets/staff/form.html",
-        {
-            "person": budget.budget_holder,
-            "budget": budget,
-            "form": form,
-            "heading": "Change the budget",
-            "button": "Save changes",
-        },
+        form,
+        person=budget.budget_holder,
+        budget=budget,
+        heading="Change the budget",
+        button="Save changes",
     )
 
 
@@ -190,16 +200,13 @@ def plan_edit(request, budget_id: int):
         else:
             messages.success(request, "Support plan changed. The card follows it straight away.")
             return redirect("budgets:staff-person", budget.budget_holder_id)
-    return render(
+    return _form_page(
         request,
-        "budgets/staff/form.html",
-        {
-            "person": budget.budget_holder,
-            "budget": budget,
-            "form": form,
-            "heading": "Change what the support plan allows",
-            "button": "Save changes",
-        },
+        form,
+        person=budget.budget_holder,
+        budget=budget,
+        heading="Change what the support plan allows",
+        button="Save changes",
     )
 
 
@@ -226,19 +233,16 @@ def card_new(request, budget_id: int):
         else:
             messages.success(request, f"Card ending {card.last4 or '----'} issued.")
             return redirect("budgets:staff-person", budget.budget_holder_id)
-    return render(
+    return _form_page(
         request,
-        "budgets/staff/form.html",
-        {
-            "person": budget.budget_holder,
-            "budget": budget,
-            "form": form,
-            "heading": "Issue a card",
-            "button": "Issue card",
-            "intro": "The card can only be used as the support plan allows. Gambling, bars, "
-            "off-licences, tobacco, dating and escort services, pawn shops and money transfers "
-            "are always blocked; cash only where the plan allows it.",
-        },
+        form,
+        person=budget.budget_holder,
+        budget=budget,
+        heading="Issue a card",
+        button="Issue card",
+        intro="The card can only be used as the support plan allows. Gambling, bars, "
+        "off-licences, tobacco, dating and escort services, pawn shops and money transfers "
+        "are always blocked; cash only where the plan allows it.",
     )
 
 
