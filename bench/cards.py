@@ -42,6 +42,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from bench.load import cpu_seconds
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
 
 
@@ -264,19 +266,6 @@ def _attack_python(
     }
 
 
-def _cpu_seconds(pids) -> dict[int, float]:
-    """User + system CPU seconds of each process so far (Linux /proc); gone ones are left out."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    found = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        found[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return found
-
-
 def _spent(started: dict[int, float], ended: dict[int, float]) -> float:
     # A process that started during the run counts from zero.
     return sum(seconds - started.get(pid, 0.0) for pid, seconds in ended.items())
@@ -322,14 +311,14 @@ class _CpuMeter:
     def __enter__(self):
         if self.postgresql:
             self.backends = _database_backends()
-        self.started = (_cpu_seconds(self.server), _cpu_seconds(self.backends))
+        self.started = (cpu_seconds(self.server), cpu_seconds(self.backends))
         return self
 
     def __exit__(self, *exc):
         backends = set(self.backends) | set(_database_backends() if self.postgresql else [])
         self.spent = (
-            _spent(self.started[0], _cpu_seconds(self.server)),
-            _spent(self.started[1], _cpu_seconds(backends)),
+            _spent(self.started[0], cpu_seconds(self.server)),
+            _spent(self.started[1], cpu_seconds(backends)),
         )
 
     def per_request_ms(self, requests: int) -> dict:

@@ -36,6 +36,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from bench.load import cpu_seconds
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
 
 # Which part of the import a statement belongs to, by the table it writes (first match wins).
@@ -63,11 +65,7 @@ def _backend_cpu_s(connection) -> float | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return cpu_seconds([pid]).get(pid)
 
 
 def _load_average() -> str:
