@@ -1,7 +1,5 @@
 """Forms for council staff setting up budgets, support plans and cards. Errors in plain English."""
 
-from decimal import Decimal, InvalidOperation
-
 from django import forms
 
 from cms.forms import GovukDateField
@@ -14,32 +12,16 @@ from .models import BudgetStatus, Deployment, LoadSchedule
 MOST_ANNUAL_PENCE = 1_000_000_00  # £1 million: well above any one person's care budget
 
 
-class AnnualAmountField(forms.CharField):
+class AnnualAmountField(PoundsField):
     """An annual budget in pounds ("18,200" or "£18,200.50"), cleaned to integer pence."""
 
-    widget = forms.TextInput(attrs={"inputmode": "decimal", "class": "govuk-input--width-10"})
-
-    def clean(self, value):
-        value = super().clean(value)
-        if value in (None, ""):
-            return None
-        text = str(value).replace("£", "").replace(",", "").strip()
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            raise forms.ValidationError(
-                "Enter the annual amount in pounds, like 18200 or 18,200.50."
-            ) from None
-        if not amount.is_finite() or amount.as_tuple().exponent < -2:
-            raise forms.ValidationError(
-                "Enter the annual amount in pounds and pence, like 18200.50."
-            )
-        pence = int(amount * 100)
-        if pence <= 0:
-            raise forms.ValidationError("The annual amount must be more than £0.")
-        if pence > MOST_ANNUAL_PENCE:
-            raise forms.ValidationError("The annual amount must be £1,000,000 or less.")
-        return pence
+    most_pence = MOST_ANNUAL_PENCE
+    messages = {
+        "invalid": "Enter the annual amount in pounds, like 18200 or 18,200.50.",
+        "pence": "Enter the annual amount in pounds and pence, like 18200.50.",
+        "too_small": "The annual amount must be more than £0.",
+        "too_big": "The annual amount must be £1,000,000 or less.",
+    }
 
 
 def _radio(label: str, choices, message: str) -> forms.ChoiceField:

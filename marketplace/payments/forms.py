@@ -12,7 +12,17 @@ from .models import InvoiceKind
 
 
 class PoundsField(forms.CharField):
-    """An amount typed in pounds ("25", "£1,234.50"), cleaned to integer pence."""
+    """An amount typed in pounds ("25", "£1,234.50"), cleaned to integer pence.
+
+    Subclasses name their own amount and limit (``messages``, ``most_pence``)."""
+
+    most_pence = 100_000_00
+    messages = {
+        "invalid": "Enter an amount in pounds, like 25 or 25.50.",
+        "pence": "Enter an amount in pounds and pence, like 25.50.",
+        "too_small": "The amount must be more than £0.",
+        "too_big": "The amount must be £100,000 or less.",
+    }
 
     def __init__(self, *, min_pence: int = 1, **kwargs):
         self.min_pence = min_pence
@@ -30,14 +40,15 @@ class PoundsField(forms.CharField):
         try:
             amount = Decimal(text)
         except InvalidOperation:
-            raise forms.ValidationError("Enter an amount in pounds, like 25 or 25.50.") from None
-        if amount.as_tuple().exponent < -2:
-            raise forms.ValidationError("Enter an amount in pounds and pence, like 25.50.")
+            raise forms.ValidationError(self.messages["invalid"]) from None
+        # "NaN" and "Infinity" parse as decimals but have no pence.
+        if not amount.is_finite() or amount.as_tuple().exponent < -2:
+            raise forms.ValidationError(self.messages["pence"])
         pence = int(amount * 100)
         if pence < self.min_pence:
-            raise forms.ValidationError("The amount must be more than £0.")
-        if pence > 100_000_00:
-            raise forms.ValidationError("The amount must be £100,000 or less.")
+            raise forms.ValidationError(self.messages["too_small"])
+        if pence > self.most_pence:
+            raise forms.ValidationError(self.messages["too_big"])
         return pence
 
 
