@@ -104,6 +104,8 @@ def _pounds_to_pence(value: str) -> int:
         amount = Decimal(cleaned)
     except InvalidOperation:
         raise forms.ValidationError("Enter a price in pounds, like 22.50.") from None
+    if not amount.is_finite():  # "NaN" and "Infinity" parse, but are no price
+        raise forms.ValidationError("Enter a price in pounds, like 22.50.")
     if amount < 0 or amount > 100000:
         raise forms.ValidationError("Enter a price between £0 and £100,000.")
     return int((amount * 100).quantize(Decimal("1")))

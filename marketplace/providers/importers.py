@@ -199,6 +199,8 @@ def _pence(value) -> int:
         amount = Decimal(str(value).strip().lstrip("£").replace(",", ""))
     except InvalidOperation:
         raise _Bad(f"price “{value}” is not an amount in pounds") from None
+    if not amount.is_finite():  # "NaN" and "Infinity" parse, but are no price
+        raise _Bad(f"price “{value}” is not an amount in pounds")
     if amount < 0 or amount > 100000:
         raise _Bad(f"price £{amount} is outside £0 to £100,000")
     return int((amount * 100).quantize(Decimal("1")))
