@@ -23,16 +23,35 @@ stored under the old version and never served after it. The per-visitor parts
 in the cached text and filled in per request (``fill_visitor_parts``). Only the
 public view of a published organisation, with no query string, reads or
 writes the cache: drafts, previews and other review pages are rendered fresh.
+
+Visitors should not pay for the render. When a transaction that changed an
+organisation commits, its new version is written and the body is rendered
+under it straight away (``profile_warm``: a Celery task on the worker, or
+in-process at commit on the embedded default), once per organisation however
+many of its rows changed. A new all-profiles version queues every published
+organisation. ``profile:have:<id>`` records which key an organisation's body
+was last stored under, so ``profiles_warm_missing`` (the beat catch-up, the
+``profiles_warm`` command) finds the organisations whose current version is
+not cached (never visited, new day, evicted) without reading any body.
 """
 
+import logging
 import re
+import threading
 import uuid
+from functools import cache as memoize
 
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from django.http import HttpRequest
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+logger = logging.getLogger(__name__)
 
 BODY_TIMEOUT = 60 * 60 * 24
 ALL_KEY = "profile:all"
@@ -41,6 +60,14 @@ _MARKER = re.compile(r"<!--scc:(shortlist:(\d+)|may-review)-->")
 
 def _version_key(organisation_id: int) -> str:
     return f"profile:v:{organisation_id}"
+
+
+def _have_key(organisation_id: int) -> str:
+    return f"profile:have:{organisation_id}"
+
+
+def _body_key(organisation_id: int, all_version: str, version: str) -> str:
+    return f"profile:{organisation_id}:{timezone.localdate().isoformat()}:{all_version}:{version}"
 
 
 def shortlist_marker(service_id: int) -> str:
@@ -62,28 +89,189 @@ def profile_body_key(*, organisation_id: int) -> str:
             if not cache.add(key, token, None):
                 token = cache.get(key) or token
             found[key] = token
-    today = timezone.localdate().isoformat()
-    return f"profile:{organisation_id}:{today}:{found[ALL_KEY]}:{found[keys[1]]}"
+    return _body_key(organisation_id, found[ALL_KEY], found[keys[1]])
 
 
-def profile_body_get(*, key: str) -> str | None:
+def profile_body_get(*, key: str) -> dict | None:
     return cache.get(key)
 
 
-def profile_body_set(*, key: str, body: str) -> None:
-    cache.set(key, body, BODY_TIMEOUT)
+def profile_body_set(*, key: str, body: dict, organisation_id: int) -> None:
+    cache.set_many({key: body, _have_key(organisation_id): key}, BODY_TIMEOUT)
+
+
+# --- Rendering the body ---------------------------------------------------------
+
+
+@memoize
+def optional_includes(*names: str) -> tuple[str, ...]:
+    """The profile's sections from other apps that are installed (fixed for a process's life)."""
+    found = []
+    for name in names:
+        try:
+            get_template(name)
+        except TemplateDoesNotExist:
+            continue
+        found.append(name)
+    return tuple(found)
+
+
+def profile_body_render(*, organisation, request: HttpRequest | None = None) -> dict:
+    """The profile's person-independent body with per-visitor markers, and the names of
+    its services (for the shortlist buttons' hidden text).
+
+    ``organisation.published_services`` must be prefetched
+    (search.selectors.organisation_services_prefetch). Without ``request`` (the cached
+    body; a background warm) the first page of reviews is rendered, with no context
+    processors: nothing about a visitor can reach the text. With one (another page of
+    reviews, never cached) its query string picks the page and builds the links.
+    """
+    from marketplace.reviews.selectors import reviews_for_profile
+
+    from .presenters import category_label
+
+    services = [
+        (
+            service,
+            {
+                "category_label": category_label(service.category),
+                "temporarily_closed": service.status == "temporarily closed",
+                "shortlist_marker": mark_safe(shortlist_marker(service.pk)),  # noqa: S308 - fixed text
+            },
+        )
+        for service in organisation.published_services
+    ]
+    review_includes = optional_includes("reviews/includes/profile_reviews.html")
+    context = {
+        "organisation": organisation,
+        "services": services,
+        "review_includes": review_includes,
+        "assessment_includes": optional_includes(
+            "assessments/includes/profile_status.html", "grants/includes/profile_projects.html"
+        ),
+    }
+    if review_includes:
+        context["reviews"] = reviews_for_profile(
+            organisation=organisation,
+            page=(request.GET.get("reviews_page") if request else None) or 1,
+            defer_may_review=True,
+        )
+    if request is None:
+        # Links built from the query string (review pages) see an empty one.
+        context["request"] = HttpRequest()
+    return {
+        "html": render_to_string("directory/includes/profile_body.html", context, request),
+        "service_names": {service.pk: service.name for service, _ in services},
+    }
+
+
+def profile_body_warm(*, organisation_id: int) -> bool:
+    """Render and store the organisation's body under its current version, unless it is
+    already stored there or the organisation is not published. True if it rendered.
+
+    The version is read before the database, as on a visit: a render that raced a
+    change is stored under the old version and never served after it.
+    """
+    from marketplace.providers.models import Organisation
+
+    from .selectors import organisation_services_prefetch
+
+    key = profile_body_key(organisation_id=organisation_id)
+    if cache.get(_have_key(organisation_id)) == key:
+        return False
+    organisation = Organisation.objects.published().filter(pk=organisation_id).first()
+    if organisation is None:
+        return False
+    organisation_services_prefetch(organisation=organisation)
+    profile_body_set(
+        key=key,
+        body=profile_body_render(organisation=organisation),
+        organisation_id=organisation_id,
+    )
+    return True
+
+
+def profiles_not_warm(*, organisation_ids: list[int]) -> list[int]:
+    """Those of ``organisation_ids`` whose body is not stored under their current version
+    (two cache reads per 500 organisations; no body is read)."""
+    missing = []
+    for start in range(0, len(organisation_ids), 500):
+        chunk = organisation_ids[start : start + 500]
+        versions = cache.get_many([ALL_KEY, *(_version_key(pk) for pk in chunk)])
+        stored = cache.get_many([_have_key(pk) for pk in chunk])
+        all_version = versions.get(ALL_KEY)
+        for pk in chunk:
+            version = versions.get(_version_key(pk))
+            if (
+                all_version is None
+                or version is None
+                or stored.get(_have_key(pk)) != _body_key(pk, all_version, version)
+            ):
+                missing.append(pk)
+    return missing
+
+
+def profiles_warm_missing(*, limit: int | None = None) -> int:
+    """Warm every published organisation (at most ``limit``) whose current version is not
+    cached: after a new day, an all-profiles renewal, an eviction or a lost task.
+    Returns how many bodies were rendered."""
+    from marketplace.providers.models import Organisation
+
+    ids = list(Organisation.objects.published().order_by("pk").values_list("pk", flat=True))
+    rendered = 0
+    for organisation_id in profiles_not_warm(organisation_ids=ids)[:limit]:
+        rendered += profile_body_warm(organisation_id=organisation_id)
+    return rendered
+
+
+# --- Renewing versions after commit -----------------------------------------------
+
+# The new version token of each organisation changed in this thread's open transaction:
+# every row change of one organisation in a transaction renews it to the same token, and
+# the first of its after-commit callbacks queues the one warm-up. A token left here by a
+# rolled-back transaction was never written, so the next transaction may still use it.
+_renewing = threading.local()
+
+
+def _tokens() -> dict:
+    tokens = getattr(_renewing, "tokens", None)
+    if tokens is None:
+        tokens = _renewing.tokens = {}
+    return tokens
+
+
+def _renew_and_warm(version_key: str, token: str, warm) -> None:
+    cache.set(version_key, token, None)
+    tokens = _tokens()
+    if tokens.get(version_key) == token:
+        del tokens[version_key]
+        try:
+            warm()
+        except Exception:  # a profile renders on its next visit instead
+            logger.exception("Could not queue the profile warm-up after %s changed", version_key)
 
 
 def profile_changed(*, organisation_id: int | None) -> None:
-    """Renew the organisation's version once the current transaction commits."""
+    """Renew the organisation's version once the current transaction commits, and render
+    its body under the new version in the background."""
     if organisation_id is None:
         return
-    transaction.on_commit(lambda: cache.set(_version_key(organisation_id), uuid.uuid4().hex, None))
+    from .tasks import profiles_warm
+
+    key = _version_key(organisation_id)
+    token = _tokens().setdefault(key, uuid.uuid4().hex)
+    transaction.on_commit(
+        lambda: _renew_and_warm(key, token, lambda: profiles_warm.delay([organisation_id]))
+    )
 
 
 def profiles_all_changed() -> None:
-    """Renew every profile's version once the current transaction commits."""
-    transaction.on_commit(lambda: cache.set(ALL_KEY, uuid.uuid4().hex, None))
+    """Renew every profile's version once the current transaction commits, and render
+    every published organisation's body in the background."""
+    from .tasks import profiles_warm_all
+
+    token = _tokens().setdefault(ALL_KEY, uuid.uuid4().hex)
+    transaction.on_commit(lambda: _renew_and_warm(ALL_KEY, token, profiles_warm_all.delay))
 
 
 def fill_visitor_parts(

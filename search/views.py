@@ -4,14 +4,11 @@ All public and GET-shareable; the shortlist lives in the session so it works
 signed out. No personal data is shown, so nothing here writes to the audit log.
 """
 
-from functools import cache
-
 from django.contrib import messages
 from django.http import Http404
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -19,13 +16,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .advice import related_advice_for
 from .filters import DEFAULT_DISTANCE_MILES
-from .presenters import category_label, facet_options_html, result_cards
+from .presenters import facet_options_html, result_cards
 from .profile_cache import (
     fill_visitor_parts,
+    optional_includes,
     profile_body_get,
     profile_body_key,
+    profile_body_render,
     profile_body_set,
-    shortlist_marker,
 )
 from .selectors import (
     organisation_for_profile,
@@ -100,58 +98,8 @@ def search_results(request):
     return render(request, "search/results.html", context)
 
 
-@cache
-def _optional_includes(*names: str) -> tuple[str, ...]:
-    """The profile's sections from other apps that are installed (fixed for a process's life)."""
-    found = []
-    for name in names:
-        try:
-            get_template(name)
-        except TemplateDoesNotExist:
-            continue
-        found.append(name)
-    return tuple(found)
-
-
-def _profile_body(request, organisation) -> dict:
-    """The profile's person-independent body with per-visitor markers, and the names
-    of its services (for the shortlist buttons' hidden text)."""
-    from marketplace.reviews.selectors import reviews_for_profile
-
-    services = [
-        (
-            service,
-            {
-                "category_label": category_label(service.category),
-                "temporarily_closed": service.status == "temporarily closed",
-                "shortlist_marker": mark_safe(shortlist_marker(service.pk)),  # noqa: S308 - fixed text
-            },
-        )
-        for service in organisation.published_services
-    ]
-    review_includes = _optional_includes("reviews/includes/profile_reviews.html")
-    context = {
-        "organisation": organisation,
-        "services": services,
-        "review_includes": review_includes,
-        "assessment_includes": _optional_includes(
-            "assessments/includes/profile_status.html", "grants/includes/profile_projects.html"
-        ),
-    }
-    if review_includes:
-        context["reviews"] = reviews_for_profile(
-            organisation=organisation,
-            page=request.GET.get("reviews_page") or 1,
-            defer_may_review=True,
-        )
-    return {
-        "html": render_to_string("directory/includes/profile_body.html", context, request),
-        "service_names": {service.pk: service.name for service, _ in services},
-    }
-
-
 def _may_review_html(request, organisation) -> str:
-    if not _optional_includes("reviews/includes/write_review_link.html"):
+    if not optional_includes("reviews/includes/write_review_link.html"):
         return ""
     from marketplace.reviews.selectors import ProfileReviews, user_may_review
 
@@ -179,9 +127,11 @@ def provider_profile(request, slug: str):
     body = profile_body_get(key=key) if cacheable else None
     if body is None:
         organisation_services_prefetch(organisation=organisation)
-        body = _profile_body(request, organisation)
         if cacheable:
-            profile_body_set(key=key, body=body)
+            body = profile_body_render(organisation=organisation)
+            profile_body_set(key=key, body=body, organisation_id=organisation.pk)
+        else:
+            body = profile_body_render(organisation=organisation, request=request)
     shortlist = set(shortlist_ids(request.session))
     html = fill_visitor_parts(
         body["html"],

@@ -290,3 +290,160 @@ def test_drafts_and_other_review_pages_are_neither_read_from_nor_written_to_the_
     assert body_keys() == []
     profile()
     assert len(body_keys()) == 1
+
+
+# --- Warming: visitors get the cached body in steady state ------------------------------
+
+
+def stored_body(organisation) -> str | None:
+    """The body cached under the organisation's current version, without visiting."""
+    from search.profile_cache import profile_body_get, profile_body_key
+
+    body = profile_body_get(key=profile_body_key(organisation_id=organisation.pk))
+    return body["html"] if body else None
+
+
+def test_a_changed_organisation_is_rendered_after_commit_and_visitors_get_the_new_body(
+    provider, changed, django_assert_max_num_queries
+):
+    organisation, _ = provider
+    assert "Help at home in Barnet." in profile()
+    with changed():
+        organisation.description = "Now also in Enfield."
+        organisation.save()
+    # Rendered at commit, before anyone visits.
+    assert "Now also in Enfield." in stored_body(organisation)
+    with django_assert_max_num_queries(1):  # the organisation's row only: no render
+        page = profile()
+    assert "Now also in Enfield." in page and "Help at home in Barnet." not in page
+
+
+def test_many_changed_rows_of_one_organisation_render_its_profile_once(
+    provider, changed, monkeypatch
+):
+    from search import profile_cache
+
+    organisation, service = provider
+    renders = []
+    real_render = profile_cache.profile_body_render
+    monkeypatch.setattr(
+        profile_cache,
+        "profile_body_render",
+        lambda **kwargs: renders.append(kwargs["organisation"].pk) or real_render(**kwargs),
+    )
+    with changed():
+        organisation.phone = "020 7946 0000"
+        organisation.save()
+        service.vacancies = 4
+        service.save()
+        option = service.cost_options.get()
+        option.amount_pence = 2600
+        option.save()
+    assert renders == [organisation.pk]
+    html = stored_body(organisation)
+    assert "020 7946 0000" in html and "4 places free" in html and "£26.00 per hour" in html
+
+
+def test_a_change_rolled_back_renders_nothing(provider, changed, monkeypatch):
+    from django.db import transaction
+
+    from search import profile_cache
+
+    organisation, _ = provider
+    profile()
+    renders = []
+    monkeypatch.setattr(
+        profile_cache, "profile_body_render", lambda **kwargs: renders.append(kwargs)
+    )
+    with changed(), pytest.raises(RuntimeError), transaction.atomic():
+        organisation.description = "Never saved."
+        organisation.save()
+        raise RuntimeError
+    assert renders == []
+    assert "Help at home in Barnet." in profile()
+
+
+def test_nothing_personal_is_stored_in_a_body_warmed_or_rendered_for_a_visitor(provider, changed):
+    organisation, service = provider
+    holder = BudgetHolderFactory(user=UserFactory(email="keen.visitor@example.org"))
+    PurchaseFactory(budget_holder=holder, organisation=organisation)
+    visitor = Client()
+    visitor.force_login(holder.user)
+    visitor.post("/shortlist/change", {"service": service.pk, "action": "add"})
+
+    page = profile(visitor)  # renders and stores the body during a signed-in visit
+    assert "Write a review</a>" in page and "Remove from shortlist" in page
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    for html in (stored_body(organisation), None):
+        if html is None:  # then the same after a background render
+            with changed():
+                organisation.description = "Re-rendered in the background."
+                organisation.save()
+            html = stored_body(organisation)
+            assert "Re-rendered in the background." in html
+        assert token not in html and "csrfmiddlewaretoken" not in html
+        assert "keen.visitor@example.org" not in html and "Your account" not in html
+        assert "Remove from shortlist" not in html and "Add to shortlist" not in html
+        assert "Write a review</a>" not in html
+        assert f"<!--scc:shortlist:{service.pk}-->" in html and "<!--scc:may-review-->" in html
+
+
+def test_a_rating_rebuild_renders_every_published_profile_again(provider, changed):
+    from marketplace.reviews.services import rating_summaries_refresh
+
+    organisation, _ = provider
+    ReviewFactory(
+        purchase=PurchaseFactory(organisation=organisation),
+        status=ReviewStatus.SUBMITTED,
+        public_title="Kind and patient",
+    )
+    profile()
+    with changed():
+        Review.objects.update(status=ReviewStatus.PUBLISHED, published_at=timezone.now())
+        rating_summaries_refresh()
+    html = stored_body(organisation)
+    assert "Kind and patient" in html and "from 1 review" in html
+
+
+def test_the_command_renders_each_profile_not_cached_under_its_version_once(provider):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    organisation, _ = provider
+    make_service("Second Home Care", organisation=make_organisation("Second Care"))
+    draft = make_organisation("Draft Care", slug="draft-care")
+    draft.live = False
+    draft.save()
+
+    out = StringIO()
+    call_command("profiles_warm", stdout=out)
+    assert "Rendered 2 provider profiles" in out.getvalue()
+    assert "Cached Home Care" in stored_body(organisation)
+    out = StringIO()
+    call_command("profiles_warm", stdout=out)
+    assert "Rendered 0 provider profiles" in out.getvalue()
+
+
+def test_the_command_rejects_a_limit_below_one():
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--limit must be 1 or more"):
+        call_command("profiles_warm", limit=0)
+
+
+def test_the_beat_catch_up_renders_profiles_after_the_cache_is_emptied(
+    provider, django_assert_max_num_queries
+):
+    from search.tasks import services_reindex_recently_confirmed
+
+    organisation, _ = provider
+    profile()
+    cache.clear()  # a cache server restarted, or a new day's keys
+    assert stored_body(organisation) is None
+    services_reindex_recently_confirmed()
+    assert "Cached Home Care" in stored_body(organisation)
+    profile(slug="no-such-provider-warms-the-page-chrome", expect=404)
+    with django_assert_max_num_queries(1):
+        profile()
