@@ -197,6 +197,12 @@ def pytest_runtest_teardown(item, nextitem):
                 )
                 connection.creation.deserialize_db_from_string(contents)
                 _reset_sequences(connection)
+            # Close what this hook opened. Once a browser test has started Playwright,
+            # its event loop counts as running in this thread and Django keeps
+            # connections per context instead of per thread, so nothing else closes
+            # this one: left open, it stops pytest-django from dropping the test
+            # database at the end of the run ("1 other session using the database").
+            connection.close()
         from django.contrib.contenttypes.models import ContentType
 
         ContentType.objects.clear_cache()
