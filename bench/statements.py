@@ -57,15 +57,19 @@ def _part(sql: str) -> str:
     return "parse, match, stage"
 
 
-def _backend_cpu_s(connection) -> float | None:
-    """CPU seconds the PostgreSQL backend serving ``connection`` has used, when the server runs
-    on this machine (read from /proc); None otherwise."""
+def _backend_pid(connection) -> int | None:
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    return cpu_seconds([pid]).get(pid)
+        return cursor.fetchone()[0]
+
+
+def _backend_cpu_s(connection) -> float | None:
+    """CPU seconds the PostgreSQL backend serving ``connection`` has used, when the server runs
+    on this machine (read from /proc); None otherwise."""
+    pid = _backend_pid(connection)
+    return None if pid is None else cpu_seconds([pid]).get(pid)
 
 
 def _load_average() -> str:
@@ -82,13 +86,19 @@ def bench_import(scale: int) -> dict:
     rows = 20_000 * scale
     text = _statement_csv(cards, rows)
     parts: dict[str, float] = defaultdict(float)
+    parts_cpu: dict[str, float] = defaultdict(float)
+    backend_pid = _backend_pid(connection)
+
+    def backend_cpu() -> float:
+        return cpu_seconds([backend_pid]).get(backend_pid, 0.0) if backend_pid else 0.0
 
     def timed(execute, sql, params, many, context):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), backend_cpu()
         try:
             return execute(sql, params, many, context)
         finally:
             parts[_part(sql)] += time.perf_counter() - started
+            parts_cpu[_part(sql)] += backend_cpu() - cpu_started
 
     load_before = _load_average()
     backend_before, python_before = _backend_cpu_s(connection), time.process_time()
@@ -120,6 +130,7 @@ def bench_import(scale: int) -> dict:
         "import_s": round(import_s, 3),
         "import_rows_per_s": round(rows / import_s),
         "parts_s": {name: round(value, 3) for name, value in parts.items()},
+        "parts_postgres_cpu_s": {name: round(value, 2) for name, value in parts_cpu.items()},
         "python_cpu_s": round(python_cpu_s, 3),
     }
     if backend_before is not None and backend_after is not None:

@@ -201,6 +201,25 @@ class EntryKind(models.TextChoices):
     CLAWBACK = "clawback", "Money recovered by the council"
 
 
+# Checked references: the high-volume ledger and card transaction tables, written in sets by
+# the statement import, do not use a per-row foreign-key constraint (PostgreSQL checks each
+# inserted row with its own lookup, which was the largest single cost of an import). The
+# database still proves every such reference (migration 0005): after each INSERT or UPDATE
+# statement a trigger checks all the statement's references with one anti-join and locks
+# the parents it points at (FOR KEY SHARE, once per distinct parent, as a foreign key
+# would lock each), and a parent row that is still referenced cannot be deleted or have
+# its id changed. ``on_delete`` still applies in the ORM. The references checked this way:
+CHECKED_REFERENCES = (
+    ("JournalEntry", "budget"),
+    ("Posting", "entry"),
+    ("Posting", "account"),
+    ("CardTransaction", "budget"),
+    ("CardTransaction", "card"),
+    ("CardTransaction", "entry"),
+    ("CardTransaction", "statement_import"),
+)
+
+
 class ImmutableQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise ValueError("Ledger records cannot be changed; post a reversal instead.")
@@ -212,8 +231,13 @@ class ImmutableQuerySet(models.QuerySet):
 class JournalEntry(models.Model):
     """One balanced movement of money, traceable to the event that caused it."""
 
+    # A checked reference (see CHECKED_REFERENCES); the (budget, occurred_on) index serves it.
     budget = models.ForeignKey(
-        PersonalBudget, on_delete=models.PROTECT, related_name="journal_entries"
+        PersonalBudget,
+        on_delete=models.PROTECT,
+        related_name="journal_entries",
+        db_constraint=False,
+        db_index=False,
     )
     kind = models.CharField(max_length=20, choices=EntryKind.choices)
     source_type = models.CharField(
@@ -256,8 +280,13 @@ class JournalEntry(models.Model):
 class Posting(models.Model):
     """One line of a journal entry: an amount on one account. Never zero."""
 
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    # Checked references (see CHECKED_REFERENCES).
+    entry = models.ForeignKey(
+        JournalEntry, on_delete=models.PROTECT, related_name="postings", db_constraint=False
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="postings", db_constraint=False
+    )
     amount_pence = models.BigIntegerField()
 
     objects = ImmutableQuerySet.as_manager()
@@ -415,13 +444,23 @@ class CardTransaction(models.Model):
 
     source = models.CharField(max_length=10, choices=CardTransactionSource.choices)
     reference = models.CharField(max_length=120)
+    # budget, card, entry and statement_import are checked references (see CHECKED_REFERENCES).
     budget = models.ForeignKey(
-        PersonalBudget, on_delete=models.PROTECT, related_name="card_transactions"
+        PersonalBudget,
+        on_delete=models.PROTECT,
+        related_name="card_transactions",
+        db_constraint=False,
     )
     card = models.ForeignKey(
-        Card, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
+        Card,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transactions",
+        db_constraint=False,
     )
-    stripe_authorization_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # Indexed only where set (Stripe's): statement lines have none.
+    stripe_authorization_id = models.CharField(max_length=64, blank=True)
     type = models.CharField(max_length=10, choices=CardTransactionType.choices)
     amount_pence = models.BigIntegerField(help_text="Positive: a payment. Negative: a refund.")
     merchant_name = models.CharField(max_length=200, blank=True)
@@ -438,6 +477,7 @@ class CardTransaction(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="card_transaction",
+        db_constraint=False,
     )
     statement_import = models.ForeignKey(
         "StatementImport",
@@ -445,6 +485,7 @@ class CardTransaction(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="transactions",
+        db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -453,6 +494,13 @@ class CardTransaction(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "reference"], name="card_transaction_once_per_source"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["stripe_authorization_id"],
+                condition=~Q(stripe_authorization_id=""),
+                name="card_transaction_authorization",
             )
         ]
 
