@@ -20,6 +20,10 @@ class MatchStatus(models.TextChoices):
     UNMATCHED = "unmatched", "Not matched"
 
 
+# Checked references (see Purchase): model name and field.
+CHECKED_REFERENCES = (("Purchase", "budget_holder"), ("Purchase", "organisation"))
+
+
 class Purchase(models.Model):
     """One thing a budget holder bought, from whichever channel it came.
 
@@ -27,24 +31,39 @@ class Purchase(models.Model):
     purchase") and commissioning figures sum. Refunds are negative amounts.
     ``(channel, source_reference)`` is unique, so a re-delivered event or a
     re-imported statement line can never count twice.
+
+    ``budget_holder`` and ``organisation`` are checked references: no per-row foreign-key
+    constraint (statement imports write purchases by the thousand), but the database proves
+    them once per statement and refuses to delete a parent still referenced
+    (marketplace/budgets/checked_references.py; ``CHECKED_REFERENCES`` below).
     """
 
+    # Served by the (budget_holder, organisation, occurred_on) index: no index of its own.
     budget_holder = models.ForeignKey(
-        BudgetHolder, on_delete=models.PROTECT, related_name="purchases"
+        BudgetHolder,
+        on_delete=models.PROTECT,
+        related_name="purchases",
+        db_constraint=False,
+        db_index=False,
     )
     organisation = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="purchases"
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="purchases",
+        db_constraint=False,
     )
     category = models.CharField(max_length=32, choices=ServiceCategory.choices)
     amount_pence = models.BigIntegerField()
-    occurred_on = models.DateField(db_index=True)
+    occurred_on = models.DateField()  # indexed first in (occurred_on, category)
     channel = models.CharField(max_length=20, choices=Channel.choices)
     source_reference = models.CharField(max_length=120)
     merchant_name = models.CharField(max_length=200, blank=True)
     merchant_category_code = models.CharField(max_length=4, blank=True)
     # What card data says about the merchant, kept so matching can be redone
     # and an officer's correction applied to every purchase from that merchant.
-    merchant_key = models.CharField(max_length=200, blank=True, db_index=True)
+    merchant_key = models.CharField(max_length=200, blank=True)  # indexed below, for equality
     merchant_postcode = models.CharField(max_length=10, blank=True)
     stripe_merchant_id = models.CharField(max_length=64, blank=True)
     match_status = models.CharField(max_length=20, choices=MatchStatus.choices)
@@ -67,6 +86,8 @@ class Purchase(models.Model):
         indexes = [
             models.Index(fields=["budget_holder", "organisation", "occurred_on"]),
             models.Index(fields=["occurred_on", "category"]),
+            # Looked up by equality only: no LIKE (pattern_ops) index beside it.
+            models.Index(fields=["merchant_key"], name="purchase_merchant_key"),
         ]
 
     def __str__(self) -> str:
