@@ -2,6 +2,12 @@
 
 Browser tests fail, never skip, when Chromium or axe-core is missing: `make test`
 installs both.
+
+``click()`` returns once the click is dispatched, before the page it leads to has
+arrived, and ``inner_text()``, ``content()``, ``is_visible()`` and ``count()`` read
+whatever page is there at that moment. So a click that navigates goes through
+``submit`` or ``follow`` (which return once the new page has loaded), and checks are
+Playwright's web-first ``expect(...)`` assertions, which retry until they hold.
 """
 
 import json
@@ -88,13 +94,30 @@ def assert_no_axe_violations(page, *, context: str = "") -> None:
     )
 
 
+def click_through(locator) -> None:
+    """Click ``locator`` and return once the page it leads to has loaded (after any redirect)."""
+    with locator.page.expect_navigation():
+        locator.click()
+
+
+def submit(page, button_name: str, **options) -> None:
+    """Press the button named ``button_name`` and wait for the page its form leads to."""
+    click_through(page.get_by_role("button", name=button_name, **options))
+
+
+def follow(page, link_name: str, **options) -> None:
+    """Follow the link named ``link_name`` and wait for the page it leads to."""
+    click_through(page.get_by_role("link", name=link_name, **options))
+
+
 def sign_in_through_the_page(page, user, password) -> None:
     """Sign in as a person would, typing the security code when the role needs one."""
     page.goto("/account/sign-in/")
     page.get_by_label("Email address").fill(user.email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    # Waiting for the next page matters: before it arrives page.url is still the sign-in page.
+    submit(page, "Sign in")
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is not None and "/two-factor/" in page.url:
         page.get_by_label("Security code").fill(f"{totp(device.bin_key):06d}")
-        page.get_by_role("button", name="Continue").click()
+        submit(page, "Continue")

@@ -4,10 +4,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from marketplace.accounts.roles import Role
 from marketplace.providers.taxonomy import ServiceCategory
-from tests.browser.conftest import assert_no_axe_violations, sign_in_through_the_page
+from tests.browser.conftest import assert_no_axe_violations, sign_in_through_the_page, submit
 from tests.commissioning.demand.factories import buy, people, provider
 from tests.factories import PASSWORD, user_with_role
 
@@ -34,16 +35,16 @@ def test_commissioner_filters_the_dashboard_and_exports(browser_page, market):
     page = browser_page
     sign_in_through_the_page(page, commissioner, PASSWORD)
     page.goto("/commissioning/?from=2026-03&to=2026-03")
-    assert page.locator("h1").inner_text() == "Demand and the market"
+    expect(page.locator("h1")).to_have_text("Demand and the market")
     assert_no_axe_violations(page, context="demand dashboard")
 
     page.get_by_label("Service category", exact=True).select_option("transport")
     page.get_by_label("Break spend down by", exact=True).select_option("locality")
-    page.get_by_role("button", name="Show figures").click()
+    submit(page, "Show figures")
     table = page.locator("#by-locality-caption").locator("xpath=..")
-    assert "N3" in table.inner_text()
-    assert "£150" in table.inner_text()  # 10 x £15, rounded to the nearest £10
-    assert "N2" not in table.inner_text()
+    expect(table).to_contain_text("N3")
+    expect(table).to_contain_text("£150")  # 10 x £15, rounded to the nearest £10
+    expect(table).not_to_contain_text("N2")
     assert_no_axe_violations(page, context="filtered demand dashboard")
 
     with page.expect_download() as download_info:

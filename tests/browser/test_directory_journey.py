@@ -4,11 +4,14 @@ Run with JavaScript off (every step is a link or a form) and checked with axe-co
 on each page.
 """
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from cms.content import load_starter_content
 from search.services import search_index_rebuild
-from tests.browser.conftest import assert_no_axe_violations
+from tests.browser.conftest import assert_no_axe_violations, click_through, follow, submit
 from tests.search.factories import make_organisation, make_service
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,46 +57,55 @@ def _journey(page, check_accessibility):
 
     page.get_by_label("What are you looking for?").fill("help getting up in the morning")
     page.get_by_label("Postcode").fill("N3 2SB")
-    page.get_by_role("button", name="Search", exact=True).click()
-    assert page.locator("#results-heading").inner_text() == "3 results within 5 miles of N3 2SB"
+    submit(page, "Search", exact=True)
+    expect(page.locator("#results-heading")).to_have_text("3 results within 5 miles of N3 2SB")
     check_accessibility(page, context="search results")
 
     page.get_by_label("Maximum price, in pounds").fill("25")
     page.get_by_label("Takes the prepayment card").check()
     page.get_by_label("Has vacancies now").check()
-    page.get_by_role("button", name="Apply filters").click()
-    assert page.locator("#results-heading").inner_text() == "2 results within 5 miles of N3 2SB"
-    assert "max_price=25" in page.url and "card=1" in page.url
-    assert "Premier Live-in Care" not in page.locator("main").inner_text()
+    submit(page, "Apply filters")
+    expect(page.locator("#results-heading")).to_have_text("2 results within 5 miles of N3 2SB")
+    expect(page).to_have_url(re.compile("max_price=25"))
+    expect(page).to_have_url(re.compile("card=1"))
+    expect(page.locator("main")).not_to_contain_text("Premier Live-in Care")
     check_accessibility(page, context="filtered results")
 
     card = page.locator("li.app-provider-card", has_text="Finchley Care at Home")
-    card.get_by_role("button", name="Add to shortlist").click()
-    assert "Finchley Care at Home is on your shortlist" in page.locator("main").inner_text()
+    click_through(card.get_by_role("button", name="Add to shortlist"))
+    expect(page.locator("main")).to_contain_text("Finchley Care at Home is on your shortlist")
 
-    page.get_by_role("link", name="Church End Morning Visits").click()
-    assert page.locator("h1").inner_text() == "Church End Home Care Ltd"
-    assert "CQC rating Good Published 1 June 2025" in " ".join(
-        page.locator("main").inner_text().split()
+    follow(page, "Church End Morning Visits")
+    expect(page.locator("h1")).to_have_text("Church End Home Care Ltd")
+    # The words sit in separate cells: compare the text as laid out, whitespace collapsed.
+    expect(page.locator("main")).to_contain_text(
+        "CQC rating Good Published 1 June 2025", use_inner_text=True
     )
     check_accessibility(page, context="provider profile")
-    page.locator("section", has_text="Church End Morning Visits").get_by_role(
-        "button", name="Add to shortlist"
-    ).click()
+    # Waits for the shortlist's answer: going on before it arrives would cancel the POST.
+    click_through(
+        page.locator("section", has_text="Church End Morning Visits").get_by_role(
+            "button", name="Add to shortlist"
+        )
+    )
 
     page.goto("/shortlist/")
-    assert page.locator("h1").inner_text() == "Your shortlist"
-    assert "2 services" in page.locator("caption").inner_text()
-    assert "/shortlist/shared/?ids=" in page.locator("#share-url").input_value()
+    expect(page.locator("h1")).to_have_text("Your shortlist")
+    expect(page.locator("caption")).to_contain_text("2 services")
+    expect(page.locator("#share-url")).to_have_value(
+        re.compile(re.escape("/shortlist/shared/?ids="))
+    )
     check_accessibility(page, context="shortlist")
 
-    page.get_by_role("link", name="Compare side by side").click()
+    follow(page, "Compare side by side")
+    expect(page.locator("h1")).to_have_text("Compare services")
     table = page.locator("table.app-compare-table")
-    assert "£22.00 per hour" in table.inner_text() and "£23.50 per hour" in table.inner_text()
+    expect(table).to_contain_text("£22.00 per hour")
+    expect(table).to_contain_text("£23.50 per hour")
     check_accessibility(page, context="compare")
 
     page.goto(page.locator("#share-url").input_value())
-    assert "Church End Morning Visits" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("Church End Morning Visits")
 
 
 def test_find_filter_shortlist_and_compare_with_axe_clean_pages(browser_page, directory):
