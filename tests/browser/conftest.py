@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 # Playwright's sync API runs an event loop in the test thread; the test's own
 # ORM calls are still synchronous, so Django's async guard does not apply.
@@ -33,6 +34,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+TIMEOUT_MS = 15_000
+# expect() retries for as long as an action waits (its own default is 5 s), so a
+# loaded machine slows the tests down instead of failing them.
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +57,7 @@ def browser_page(chromium, live_server):
     """A fresh browser tab with its own cookies; ``page.base_url`` is the live server."""
     context = chromium.new_context(base_url=live_server.url, java_script_enabled=True)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(TIMEOUT_MS)
     yield page
     context.close()
 
@@ -62,7 +67,7 @@ def no_js_page(chromium, live_server):
     """A tab with JavaScript turned off: every page must work without it."""
     context = chromium.new_context(base_url=live_server.url, java_script_enabled=False)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(TIMEOUT_MS)
     yield page
     context.close()
 

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from marketplace.accounts.roles import Role
 from marketplace.reviews.models import Review, ReviewStatus
 from tests.browser.conftest import (
+    TIMEOUT_MS,
     assert_no_axe_violations,
     click_through,
     follow,
@@ -46,7 +47,7 @@ def provider(embedded_default):
 def _tab(chromium, live_server):
     context = chromium.new_context(base_url=live_server.url, java_script_enabled=True)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(TIMEOUT_MS)
     return context, page
 
 
