@@ -36,6 +36,7 @@ DECLARE
     low bigint;
     high bigint;
     total bigint;
+    nestloop text;
 BEGIN
     IF TG_ARGV[2] = 'lock' THEN
         EXECUTE format(
@@ -52,12 +53,17 @@ BEGIN
         END IF;
         IF high - low < 4 * total THEN
             -- Ids close together (parents written together): read that stretch of the
-            -- parent's primary key once instead of looking each id up.
+            -- parent's primary key once and hash it, instead of looking each id up. The
+            -- planner's estimate of the stretch is stale when its rows are new (one row
+            -- for thousands), and a nested loop over it is quadratic: ruled out here.
+            nestloop := current_setting('enable_nestloop');
+            PERFORM set_config('enable_nestloop', 'off', true);
             EXECUTE format(
                 'SELECT count(*) FROM (SELECT DISTINCT %1$I AS id FROM new_rows '
                 'WHERE %1$I IS NOT NULL) w LEFT JOIN (SELECT p.id FROM %2$I p '
                 'WHERE p.id BETWEEN $1 AND $2) p ON p.id = w.id WHERE p.id IS NULL',
                 TG_ARGV[0], TG_ARGV[1]) INTO missing USING low, high;
+            PERFORM set_config('enable_nestloop', nestloop, true);
         ELSE
             EXECUTE format(
                 'SELECT count(*) FROM (SELECT DISTINCT %1$I AS id FROM new_rows '
@@ -109,6 +115,11 @@ def trigger_names(child: str, column: str) -> dict[str, str]:
     }
 
 
+def create_functions(schema_editor) -> None:
+    """(Re)define the two trigger functions (PostgreSQL)."""
+    schema_editor.execute(_PG_FUNCTIONS, None)  # no parameters: its % signs are literal
+
+
 def create(schema_editor, references: Iterable[Reference]) -> None:
     """Install the checks for ``references`` (replacing any of the same name)."""
     vendor = schema_editor.connection.vendor
@@ -117,7 +128,7 @@ def create(schema_editor, references: Iterable[Reference]) -> None:
     references = list(references)
     drop(schema_editor, references, functions=False)
     if vendor == "postgresql":
-        schema_editor.execute(_PG_FUNCTIONS, None)  # no parameters: its % signs are literal
+        create_functions(schema_editor)
         for child, column, parent, lock in references:
             names, mode = trigger_names(child, column), "lock" if lock else "no lock"
             for event in ("insert", "update"):

@@ -156,3 +156,38 @@ def test_a_provider_deleted_through_the_orm_leaves_its_purchases_unmatched(impor
     purchase.organisation.delete()  # on_delete=SET_NULL: the ORM clears the reference first
     purchase.refresh_from_db()
     assert purchase.organisation_id is None
+
+
+@pytest.mark.parametrize("gap", [1, 1_000_000], ids=["ids-close-together", "ids-far-apart"])
+def test_one_missing_parent_among_many_rows_is_found(imported, gap):
+    """Both ways of checking (a stretch of the parent's key, or each id looked up) find it."""
+    from marketplace.budgets.models import Account
+
+    entry_ids = list(JournalEntry.objects.values_list("pk", flat=True))
+    missing = max(entry_ids) + gap
+    account = Account.objects.filter(budget=imported.budget).first()
+    rows = [(entry_id, account.pk, 1) for entry_id in entry_ids] + [(missing, account.pk, 1)]
+    with (
+        pytest.raises(IntegrityError, match="does not exist"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO budgets_posting (entry_id, account_id, amount_pence) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[])",
+            [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
+        )
+
+
+def test_the_check_leaves_the_sessions_planner_settings_as_they_were(imported):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_nestloop")
+        assert cursor.fetchone()[0] == "on"
+    statement_import(
+        text=STATEMENT.replace("R1", "R3").replace("R2", "R4"),
+        scheme_name="default",
+        filename="more.csv",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_nestloop")
+        assert cursor.fetchone()[0] == "on"
