@@ -466,7 +466,7 @@ def _wrk(
 
 def _bare_es_bodies(searches) -> list[dict]:
     """The exact Elasticsearch request bodies /find/ sends for ``searches``."""
-    from search.backends.elasticsearch import build_search
+    from search.backends.elasticsearch import search_body
     from search.filters import ServiceSearchFilter
     from search.models import SearchEntry
 
@@ -474,7 +474,7 @@ def _bare_es_bodies(searches) -> list[dict]:
     for params in searches:
         filterset = ServiceSearchFilter(params, queryset=SearchEntry.objects.none())
         assert filterset.is_valid(), filterset.form.errors
-        bodies.append(build_search(filterset.form.cleaned_data).to_dict())
+        bodies.append(search_body(filterset.form.cleaned_data))
     return bodies
 
 

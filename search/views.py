@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .advice import related_advice_for
 from .filters import DEFAULT_DISTANCE_MILES
-from .presenters import facet_options_html, result_cards
+from .presenters import facet_options_html, options_html, result_cards, result_cards_html
 from .profile_cache import (
     fill_visitor_parts,
     optional_includes,
@@ -80,20 +80,29 @@ def search_results(request):
         )
     cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
     shortlist = set(shortlist_ids(request.session))
+    form = filterset.form
     context = {
         "filter": filterset,
-        "form": filterset.form,
+        "form": form,
         "result": result,
-        "cards": result_cards(result.items, shortlist=shortlist),
+        "cards_html": result_cards_html(
+            result_cards(result.items, shortlist=shortlist),
+            # Only a page with shortlist forms sets the CSRF cookie, as {% csrf_token %} did.
+            csrf_token=get_token(request) if result.items else "",
+            action_url=reverse("search:shortlist_change"),
+            next_path=request.get_full_path(),
+        ),
         "facet_options": facet_options_html(result.facets),
-        "next_path": request.get_full_path(),
-        "shortlist_change_url": reverse("search:shortlist_change"),
+        "distance_options": options_html(
+            form.fields["distance"].choices,
+            str(cleaned.get("distance_miles") or DEFAULT_DISTANCE_MILES),
+        ),
+        "sort_options": options_html(form.fields["sort"].choices, cleaned.get("sort") or ""),
         "searched": searched,
         "cleaned": cleaned,
         "pagination": _pagination(request, result) if not result.errors else None,
         "advice": related_advice_for(query=cleaned.get("q", "")) if cleaned.get("q") else [],
         "shortlist": shortlist,
-        "distance_selected": str(cleaned.get("distance_miles") or DEFAULT_DISTANCE_MILES),
     }
     return render(request, "search/results.html", context)
 
