@@ -16,7 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .advice import related_advice_for
 from .filters import DEFAULT_DISTANCE_MILES
-from .presenters import facet_options_html, options_html, result_cards, result_cards_html
+from .presenters import (
+    facet_options_html,
+    options_html,
+    result_cards,
+    result_cards_html,
+    select_facet_html,
+)
 from .profile_cache import (
     fill_visitor_parts,
     optional_includes,
@@ -42,6 +48,16 @@ from .shortlist import (
 )
 
 COMPARE_MAX = 5
+# The results page's select filters, in the order shown, with their "any" option.
+FACET_SELECTS = [
+    ("category", "Any type"),
+    ("care_group", "Anyone"),
+    ("cqc_rating", "Any rating"),
+    ("sector", "Any"),
+    ("day", "Any day"),
+    ("language", "Any language"),
+    ("accessibility", "Any"),
+]
 
 
 def _pagination(request, result) -> dict | None:
@@ -81,6 +97,7 @@ def search_results(request):
     cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
     shortlist = set(shortlist_ids(request.session))
     form = filterset.form
+    options = facet_options_html(result.facets)
     context = {
         "filter": filterset,
         "form": form,
@@ -92,7 +109,10 @@ def search_results(request):
             action_url=reverse("search:shortlist_change"),
             next_path=request.get_full_path(),
         ),
-        "facet_options": facet_options_html(result.facets),
+        "facet_selects": {
+            name: select_facet_html(form[name], options_html=options.get(name, ""), empty=empty)
+            for name, empty in FACET_SELECTS
+        },
         "distance_options": options_html(
             form.fields["distance"].choices,
             str(cleaned.get("distance_miles") or DEFAULT_DISTANCE_MILES),
