@@ -14,9 +14,13 @@ constraint (``db_constraint=False``); these triggers keep its guarantees:
   on the parent, which looks the id up in the child's index).
 
 A parent that can never be deleted or changed (journal entries) is checked without the
-lock. On SQLite (the embedded default) the same checks are row triggers. SQLite rebuilds
-a table to alter it, which drops the table's triggers: a migration that rebuilds a child
-or parent table on SQLite must call ``create`` again for its references.
+lock.
+
+On SQLite (the embedded default, one writer at a time) there are no such triggers: Django
+alters a SQLite table by rebuilding and renaming it, and SQLite refuses that rename while
+a trigger on another table names it, so a trigger between two tables would break every
+later migration of either. There the references are kept by the code that writes them
+(ids read from the database in the same transaction) and by ``on_delete`` in the ORM.
 
 The migrations that install these call ``create`` and ``drop``: keep their behaviour
 stable, or give a changed version a new name.
@@ -122,47 +126,29 @@ def create_functions(schema_editor) -> None:
 
 def create(schema_editor, references: Iterable[Reference]) -> None:
     """Install the checks for ``references`` (replacing any of the same name)."""
-    vendor = schema_editor.connection.vendor
-    if vendor not in ("postgresql", "sqlite"):
-        return
+    if schema_editor.connection.vendor != "postgresql":
+        return  # see the module's docstring for SQLite
     references = list(references)
     drop(schema_editor, references, functions=False)
-    if vendor == "postgresql":
-        create_functions(schema_editor)
-        for child, column, parent, lock in references:
-            names, mode = trigger_names(child, column), "lock" if lock else "no lock"
-            for event in ("insert", "update"):
-                schema_editor.execute(
-                    f"CREATE TRIGGER {names[event]} AFTER {event.upper()} ON {child} "
-                    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "
-                    f"checked_references_exist('{column}', '{parent}', '{mode}')"
-                )
+    create_functions(schema_editor)
+    for child, column, parent, lock in references:
+        names, mode = trigger_names(child, column), "lock" if lock else "no lock"
+        for event in ("insert", "update"):
             schema_editor.execute(
-                f"CREATE TRIGGER {names['parent']} BEFORE DELETE OR UPDATE OF id ON {parent} "
-                "FOR EACH ROW EXECUTE FUNCTION "
-                f"checked_references_parent_stays('{child}', '{column}')"
-            )
-        return
-    fail = "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed'); END"
-    for child, column, parent, _lock in references:
-        names = trigger_names(child, column)
-        missing = (
-            f"NEW.{column} IS NOT NULL AND NOT EXISTS "  # noqa: S608 - our own table names
-            f"(SELECT 1 FROM {parent} WHERE id = NEW.{column})"
-        )
-        for event, when in (("insert", "INSERT"), ("update", f"UPDATE OF {column}")):
-            schema_editor.execute(
-                f"CREATE TRIGGER {names[event]} BEFORE {when} ON {child} "
-                f"FOR EACH ROW WHEN {missing} {fail}"
+                f"CREATE TRIGGER {names[event]} AFTER {event.upper()} ON {child} "
+                "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "
+                f"checked_references_exist('{column}', '{parent}', '{mode}')"
             )
         schema_editor.execute(
-            f"CREATE TRIGGER {names['parent']} BEFORE DELETE ON {parent} FOR EACH ROW "  # noqa: S608
-            f"WHEN EXISTS (SELECT 1 FROM {child} WHERE {column} = OLD.id) {fail}"
+            f"CREATE TRIGGER {names['parent']} BEFORE DELETE OR UPDATE OF id ON {parent} "
+            "FOR EACH ROW EXECUTE FUNCTION "
+            f"checked_references_parent_stays('{child}', '{column}')"
         )
 
 
 def drop(schema_editor, references: Iterable[Reference], *, functions: bool = False) -> None:
-    """Remove the checks for ``references`` (and, with ``functions``, the shared functions)."""
+    """Remove the checks for ``references`` (and, with ``functions``, the shared functions).
+    On SQLite too: a first version of migration 0005 installed them there."""
     vendor = schema_editor.connection.vendor
     if vendor not in ("postgresql", "sqlite"):
         return

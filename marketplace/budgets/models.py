@@ -203,12 +203,14 @@ class EntryKind(models.TextChoices):
 
 # Checked references: the high-volume ledger and card transaction tables, written in sets by
 # the statement import, do not use a per-row foreign-key constraint (PostgreSQL checks each
-# inserted row with its own lookup, which was the largest single cost of an import). The
-# database still proves every such reference (migration 0005): after each INSERT or UPDATE
-# statement a trigger checks all the statement's references with one anti-join and locks
-# the parents it points at (FOR KEY SHARE, once per distinct parent, as a foreign key
-# would lock each), and a parent row that is still referenced cannot be deleted or have
-# its id changed. ``on_delete`` still applies in the ORM. The references checked this way:
+# inserted row with its own lookup, which was the largest single cost of an import).
+# PostgreSQL still proves every such reference (checked_references.py): after each INSERT
+# or UPDATE statement a trigger checks all the statement's references with one anti-join
+# and locks the parents it points at (FOR KEY SHARE, once per distinct parent, as a
+# foreign key would lock each), and a parent row that is still referenced cannot be
+# deleted or have its id changed. ``on_delete`` still applies in the ORM (on SQLite, the
+# one-writer embedded default, that and the writers are all there is: see
+# checked_references.py). The references checked this way:
 CHECKED_REFERENCES = (
     ("JournalEntry", "budget"),
     ("Posting", "entry"),
@@ -246,7 +248,9 @@ class JournalEntry(models.Model):
     )
     source_id = models.CharField(max_length=120)
     memo = models.CharField(max_length=300, blank=True)
-    occurred_on = models.DateField(db_index=True)
+    # Entries are reached by budget (the (budget, occurred_on) index) or by posting, never by
+    # date alone: no index of its own (each costs every row of an import).
+    occurred_on = models.DateField()
     posted_at = models.DateTimeField(auto_now_add=True)
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
