@@ -9,7 +9,9 @@ holders, and its merchants, with their matches), and a few ``INSERT ...
 SELECT`` statements write the ledger entries and postings, the card
 transactions and the purchases; the demand rollups follow with one
 aggregated upsert (``demand_rollups_apply_sql``). Everything runs in one
-database transaction.
+database transaction. The tables written check their references to budgets, cards,
+accounts, entries and people once per statement, not once per row
+(``checked_references.py``; docs/card-statements.md).
 """
 
 import csv

@@ -1,9 +1,9 @@
 """Checked references: references without a foreign-key constraint, proved by the database.
 
 The ledger, card transaction and purchase tables check their references once per statement
-(marketplace/budgets/checked_references.py). Whoever writes them (the statement import, the
-ORM, raw SQL), a row can never name a parent that does not exist, and a parent that is
-still named cannot be deleted.
+(marketplace/budgets/checked_references.py). On PostgreSQL, whoever writes them (the
+statement import, the ORM, raw SQL), a row can never name a parent that does not exist,
+and a parent that is still named cannot be deleted.
 """
 
 from datetime import date
