@@ -489,16 +489,29 @@ def _bare_es(searches):
     return lambda i: client.search(index=alias, body=bodies[i])
 
 
-def _profiles_all_renew() -> None:
-    """Start every profile cold: a new all-profiles version (never cache.clear(), which
-    would empty a Redis database other processes share)."""
+def _profiles_drop(slugs: list[str]) -> None:
+    """Start these providers' profiles cold: a new version for each, as a change would
+    write, with nothing rendered under it (never cache.clear(), which would empty a
+    Redis other processes share; never a new all-profiles version, which would leave
+    every other profile cold for the rows after this one)."""
     import uuid
 
     from django.core.cache import cache
 
-    from search.profile_cache import ALL_KEY
+    from marketplace.providers.models import Organisation
+    from search.profile_cache import _version_key
 
-    cache.set(ALL_KEY, uuid.uuid4().hex, None)
+    ids = Organisation.objects.filter(slug__in=slugs).values_list("pk", flat=True)
+    cache.set_many({_version_key(pk): uuid.uuid4().hex for pk in ids}, None)
+
+
+def _profiles_not_warm(slugs: list[str]) -> int:
+    """How many of these providers' profiles are not cached under their current version."""
+    from marketplace.providers.models import Organisation
+    from search.profile_cache import profiles_not_warm
+
+    ids = list(Organisation.objects.filter(slug__in=slugs).values_list("pk", flat=True))
+    return len(profiles_not_warm(organisation_ids=ids))
 
 
 def _fetch_each_once(name: str, base_url: str, paths: list[str], *, concurrency: int) -> dict:
@@ -598,14 +611,19 @@ def main(argv=None) -> int:
         .order_by("?")
         .values_list("slug", flat=True)[: args.profiles + sum(cold_sizes)]
     )
-    profile_paths = [f"/providers/{slug}/" for slug in slugs[: args.profiles]]
+    profile_slugs = slugs[: args.profiles]
+    profile_paths = [f"/providers/{slug}/" for slug in profile_slugs]
     # Each cold row visits providers no earlier row of this run has visited, so its
     # requests are first visits even when the server's cache is not shared with this
     # process (bin/bench: local memory per worker) and the version renewal cannot reach it.
-    cold_paths, start = {}, args.profiles
+    cold_slugs, start = {}, args.profiles
     for concurrency, size in zip(levels, cold_sizes, strict=True):
-        cold_paths[concurrency] = [f"/providers/{slug}/" for slug in slugs[start : start + size]]
+        cold_slugs[concurrency] = slugs[start : start + size]
         start += size
+    cold_paths = {
+        concurrency: [f"/providers/{slug}/" for slug in chosen]
+        for concurrency, chosen in cold_slugs.items()
+    }
 
     driver = args.driver
     if driver == "auto":
@@ -629,9 +647,9 @@ def main(argv=None) -> int:
         if args.only in ("all", "search"):
             pages.append(("GET /find/?...", search_paths))
         if args.only in ("all", "profile") and not args.in_process:
-            # Cold: every cached profile body dropped, then each provider visited once.
-            _profiles_all_renew()
-            if cold_paths[concurrency]:
+            # Cold: these providers' cached bodies dropped, then each visited once.
+            if cold_slugs[concurrency]:
+                _profiles_drop(cold_slugs[concurrency])
                 rows.append(
                     _fetch_each_once(
                         "GET /providers/<slug>/ cold",
@@ -642,9 +660,15 @@ def main(argv=None) -> int:
                 )
             else:
                 print(f"Too few providers for a cold row at {concurrency} clients", file=sys.stderr)
-            # Warm: the --profiles providers fetched once (cached), then timed.
-            _fetch_each_once("warm-up", args.base_url, profile_paths, concurrency=concurrency)
-            pages.append(("GET /providers/<slug>/ warm", profile_paths))
+            # Steady state: bodies rendered by the warming mechanism (after commit, the
+            # beat catch-up, manage.py profiles_warm), never by this run's own visits.
+            not_warm = _profiles_not_warm(profile_slugs)
+            if not_warm:
+                parser.error(
+                    f"{not_warm} of the {len(profile_slugs)} sampled profiles are not cached: "
+                    "run 'python manage.py profiles_warm' with the server's cache settings first"
+                )
+            pages.append(("GET /providers/<slug>/ steady", profile_paths))
         elif args.only in ("all", "profile"):
             pages.append(("GET /providers/<slug>/", profile_paths))
         for name, paths in pages:
@@ -718,6 +742,12 @@ def main(argv=None) -> int:
                     duration=args.duration,
                 )
             )
+    if args.only in ("all", "profile") and not args.in_process:
+        # Leave the cache as the mechanism keeps it: the providers the cold rows dropped
+        # rendered again (the beat catch-up would do this within minutes).
+        from search.profile_cache import profiles_warm_missing
+
+        figures["profiles_rewarmed"] = profiles_warm_missing()
     figures["results"] = rows
     for concurrency in sorted({1, args.concurrency}) if args.only != "profile" else ():
         endpoint = next(

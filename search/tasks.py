@@ -28,9 +28,9 @@ def organisation_reindex(organisation_id: int) -> int:
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
 def profiles_warm(organisation_ids: list[int]) -> int:
     """Render the profile bodies of organisations whose version just changed."""
-    from .profile_cache import profile_body_warm
+    from .profile_cache import profiles_warm_these
 
-    return sum(profile_body_warm(organisation_id=pk) for pk in organisation_ids)
+    return profiles_warm_these(organisation_ids=list(organisation_ids))
 
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
