@@ -35,7 +35,13 @@ from datetime import date
 
 from django.conf import settings
 
-from .selectors import DIMENSIONS, DemandQuery, demand_figures, rollup_figures, row_key
+from .selectors import (
+    DIMENSIONS,
+    DemandQuery,
+    demand_figures,
+    exact_holders,
+    grid_cells,
+)
 
 THRESHOLD = 8
 ROUND_TO = 5
@@ -128,6 +134,33 @@ def _hide_secondary(cells: dict[tuple[str, str], int], hidden: set[tuple[str, st
         axis = 1 - axis
 
 
+def _hidden_keys(cells: list[tuple], grid: tuple[str, str]) -> set[tuple[str, str, str]]:
+    """The ``(month, grid value, grid value)`` cells to hide, decided month by month."""
+    by_month: dict[str, dict[tuple[str, str], int]] = defaultdict(dict)
+    for month, first, second, _, _, holders in cells:
+        by_month[month][(first, second)] = holders
+    limit = threshold()
+    out = set()
+    for month, grid_cells_of_month in by_month.items():
+        hidden = {key for key, holders in grid_cells_of_month.items() if holders < limit}
+        if hidden:
+            _hide_secondary(grid_cells_of_month, hidden)
+        out |= {(month, *key) for key in hidden}
+    return out
+
+
+def _cell(key: tuple[str, str, str], grid: tuple[str, str]) -> dict:
+    """A hidden cell as rollup fields name it (what ``rollup_figures`` excludes)."""
+    month, *values = key
+    cell = {"month": date.fromisoformat(f"{month}-01")}
+    for name, value in zip(grid, values, strict=True):
+        if name == "provider":
+            cell["organisation_id"] = None if value == "-" else int(value)
+        else:
+            cell[DIMENSIONS[name]] = value
+    return cell
+
+
 def hidden_cells(*, start: date, end: date, grid: tuple[str, str]) -> list[dict]:
     """The grid cells to leave out of every published figure for these months.
 
@@ -137,26 +170,8 @@ def hidden_cells(*, start: date, end: date, grid: tuple[str, str]) -> list[dict]
     are exact (Elasticsearch's are estimates above its precision threshold),
     and a grid is one row per cell there.
     """
-    base = rollup_figures(query=DemandQuery(start=start, end=end, group_by=("month", *grid)))
-    by_month: dict[str, dict[tuple[str, str], int]] = defaultdict(dict)
-    for row in base:
-        by_month[row["month"]][(row[grid[0]], row[grid[1]])] = row["holders"]
-    limit = threshold()
-    out = []
-    for month, cells in by_month.items():
-        hidden = {key for key, holders in cells.items() if holders < limit}
-        if hidden:
-            _hide_secondary(cells, hidden)
-        for key in hidden:
-            cell = {"month": date.fromisoformat(f"{month}-01")}
-            for name, value in zip(grid, key, strict=True):
-                column = DIMENSIONS[name]
-                if name == "provider":
-                    cell["organisation_id"] = None if value == "-" else int(value)
-                else:
-                    cell[column] = value
-            out.append(cell)
-    return out
+    cells = grid_cells(start=start, end=end, grid=grid)
+    return [_cell(key, grid) for key in sorted(_hidden_keys(cells, grid))]
 
 
 @dataclass
@@ -173,30 +188,57 @@ def published_figures(*, query: DemandQuery) -> Published:
 
     A row appears with ``spend_pence``, ``purchases`` and ``holders`` all None
     (``suppressed=True``) when every cell under it is hidden.
+
+    Every published figure is a sum over whole grid cells, so spend and
+    purchases are summed here from the grid's cells, which deciding the
+    hidden cells has already read (with and without the hidden ones, in one
+    pass and on either backend). People do not add up across cells: they
+    come from the rollups' exact counts with the hidden cells' months taken
+    out of each person's months (``selectors.exact_holders``), except when
+    each row is one grid cell.
     """
     grid = grid_for(dimensions=set(query.group_by) | {name for name, _ in query.filters})
-    hidden = hidden_cells(start=query.start, end=query.end, grid=grid)
-    visible = {row_key(r, query.group_by): r for r in demand_figures(query=query, excluded=hidden)}
-    all_rows = demand_figures(query=query) if hidden else list(visible.values())
+    cells = grid_cells(start=query.start, end=query.end, grid=grid)
+    hidden = _hidden_keys(cells, grid)
+    # Where each of the cell's values sits in a row key ("month", then the grid's two).
+    names = ("month", *grid)
+    picks = [names.index(name) for name in query.group_by]
+    filters = [
+        (names.index(name), {str(value) for value in values}) for name, values in query.filters
+    ]
+    every: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    shown: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for cell in cells:
+        if any(str(cell[at]) not in values for at, values in filters):
+            continue
+        key = tuple(cell[at] for at in picks)
+        for target in (every,) if cell[:3] in hidden else (every, shown):
+            sums = target[key]
+            sums[0] += cell[3]
+            sums[1] += cell[4]
+            sums[2] += cell[5]  # people: right only when a row is one cell
+    if not set(grid) | {"month"} <= set(query.group_by):
+        people = exact_holders(query=query, excluded=[_cell(key, grid) for key in hidden])
+        for sums, counts in zip((every, shown), people, strict=True):
+            for key, total in sums.items():
+                total[2] = counts.get(key, 0)
     limit = threshold()
     rows = []
-    for row in all_rows:
-        key = row_key(row, query.group_by)
-        shown = visible.get(key)
-        out = {name: row[name] for name in query.group_by}
-        if shown is None or shown["holders"] < limit:
+    for key in sorted(key for key, (_, purchases, _) in every.items() if purchases):
+        out = dict(zip(query.group_by, key, strict=True))
+        spend, _, holders = every[key]
+        visible = shown.get(key)
+        if not visible or not visible[1] or visible[2] < limit:
             out.update(
                 spend_pence=SUPPRESSED, purchases=SUPPRESSED, holders=SUPPRESSED, suppressed=True
             )
         else:
             out.update(
-                spend_pence=round_spend(shown["spend_pence"]),
-                purchases=round_count(shown["purchases"]),
-                holders=round_count(shown["holders"]),
+                spend_pence=round_spend(visible[0]),
+                purchases=round_count(visible[1]),
+                holders=round_count(visible[2]),
                 suppressed=False,
-                partial=bool(
-                    shown["holders"] != row["holders"] or shown["spend_pence"] != row["spend_pence"]
-                ),
+                partial=bool(visible[2] != holders or visible[0] != spend),
             )
         rows.append(out)
     return Published(rows=rows, hidden_cells=len(hidden), grid=grid)

@@ -2,10 +2,13 @@
 
 When ELASTICSEARCH_URL is set, ``selectors.demand_figures`` answers from
 here: one document per purchase, composite aggregations by the requested
-dimensions, ``sum`` for spend, ``value_count`` for purchases and
-``cardinality`` for distinct budget holders. ``cardinality`` is exact below
-its precision threshold (40,000 distinct people per bucket, more than a
-borough's budget holders); above that it would be an estimate.
+dimensions, ``sum`` for spend and the bucket's document count for
+purchases. Distinct budget holders come from the rollups' exact counts
+(``selectors.exact_holders``): ``cardinality`` is an estimate (HyperLogLog;
+near-exact only below its precision threshold, and slow over thousands of
+buckets at a threshold that high), and a people count decides whether a
+figure may be published. Only combinations no rollup grouping holds
+(analysts only) count people with ``cardinality``.
 
 Disclosure control leaves hidden grid cells out of published figures. Each
 document carries its cell in every grid (``cell_locality`` holds
@@ -29,7 +32,7 @@ from django.utils import timezone
 from marketplace.payments.models import Purchase
 from search.client import get_client, index_name
 
-from .selectors import DIMENSIONS, DemandQuery
+from .selectors import DIMENSIONS, DemandQuery, exact_holders
 
 # v2: documents carry their grid cells; a v1 index could not leave hidden cells out.
 ALIAS = "demand_purchases_v2"
@@ -157,7 +160,8 @@ def _month_text(value) -> str:
     return value.isoformat()[:7] if isinstance(value, date) else str(value)
 
 
-def _filters(query: DemandQuery, excluded: list[dict] | None) -> dict:
+def _filters(query: DemandQuery, excluded: list[dict] | None) -> tuple[list[dict], list[dict]]:
+    """The query's filters, and the clauses that leave out ``excluded`` cells."""
     must = [{"range": {"month": {"gte": _month_text(query.start), "lte": _month_text(query.end)}}}]
     for name, values in query.filters:
         field = DIMENSIONS[name]
@@ -179,63 +183,87 @@ def _filters(query: DemandQuery, excluded: list[dict] | None) -> dict:
             cell_id(_month_text(cell["month"]), cell["category"], value or "")
         )
     must_not = [{"terms": {field: ids}} for field, ids in hidden.items()]
-    return {"bool": {"filter": must, "must_not": must_not}}
+    return must, must_not
 
 
-_METRICS = {
-    "spend": {"sum": {"field": "amount_pence"}},
-    "holders": {"cardinality": {"field": "budget_holder_id", "precision_threshold": PRECISION}},
+_SPEND = {"spend": {"sum": {"field": "amount_pence"}}}
+_HOLDERS = {
+    "holders": {"cardinality": {"field": "budget_holder_id", "precision_threshold": PRECISION}}
 }
+# Composite buckets per request: a month x category x locality grid for a year in one page.
+PAGE = 10_000
 
 
-def _row(bucket: dict) -> dict:
-    return {
-        "spend_pence": int(bucket["spend"]["value"] or 0),
-        "purchases": int(bucket["doc_count"]),
-        "holders": int(bucket["holders"]["value"] or 0),
-    }
-
-
-def es_figures(*, query: DemandQuery, excluded: list[dict] | None = None) -> list[dict]:
-    """The same rows as ``selectors.rollup_figures``, from aggregations."""
+def _search(query: DemandQuery, body_query: dict, aggs: dict) -> list[tuple[tuple, dict]]:
+    """(group key, bucket) for every group of ``query``; one bucket, key (), without groups."""
     client = get_client()
     alias = ensure_index()
-    body_query = _filters(query, excluded)
     if not query.group_by:
         result = client.search(
-            index=alias, size=0, query=body_query, aggs=_METRICS, track_total_hits=True
+            index=alias, size=0, query=body_query, aggs=aggs, track_total_hits=True
         )
-        count = result["hits"]["total"]["value"]
-        if not count:
-            return []
-        return [
-            {
-                "spend_pence": int(result["aggregations"]["spend"]["value"] or 0),
-                "purchases": int(count),
-                "holders": int(result["aggregations"]["holders"]["value"] or 0),
-            }
-        ]
+        bucket = dict(result["aggregations"], doc_count=result["hits"]["total"]["value"])
+        return [((), bucket)]
     sources = [{name: {"terms": {"field": DIMENSIONS[name]}}} for name in query.group_by]
-    rows, after = [], None
+    out, after = [], None
     while True:
-        composite = {"size": 1000, "sources": sources}
+        composite = {"size": PAGE, "sources": sources}
         if after:
             composite["after"] = after
         result = client.search(
             index=alias,
             size=0,
             query=body_query,
-            aggs={"groups": {"composite": composite, "aggs": _METRICS}},
+            aggs={"groups": {"composite": composite, "aggs": aggs}},
         )
         groups = result["aggregations"]["groups"]
         for bucket in groups["buckets"]:
-            row = dict(bucket["key"])
-            row.update(_row(bucket))
-            rows.append(row)
+            out.append((tuple(bucket["key"][name] for name in query.group_by), bucket))
         after = groups.get("after_key")
-        if not after or not groups["buckets"]:
+        if not after or len(groups["buckets"]) < PAGE:
             break
+    return out
+
+
+def _rows(
+    query: DemandQuery, found: list[tuple[tuple, dict]], counts: dict | None, *, people: bool
+) -> list[dict]:
+    rows = []
+    for key, bucket in found:
+        if not bucket["doc_count"]:
+            continue
+        row = dict(zip(query.group_by, key, strict=True))
+        row.update(
+            spend_pence=int(bucket["spend"]["value"] or 0),
+            purchases=int(bucket["doc_count"]),
+        )
+        if not people:
+            row["holders"] = None
+        elif counts is not None:
+            row["holders"] = int(counts.get(key, 0))
+        else:
+            row["holders"] = int(bucket["holders"]["value"] or 0)
+        rows.append(row)
     return sorted(rows, key=lambda r: tuple(r[name] for name in query.group_by))
+
+
+def es_figures(
+    *, query: DemandQuery, excluded: list[dict] | None = None, people: bool = True
+) -> list[dict]:
+    """The same rows as ``selectors.rollup_figures``: spend and purchases from aggregations.
+
+    Distinct people come from the rollups' exact counts (``exact_holders``)
+    whenever a rollup grouping splits by the query's dimensions, which is
+    every query disclosure control allows: ``cardinality`` is an estimate,
+    slow over many buckets at a precision that makes it near-exact, and a
+    people count decides whether a figure is published. Combinations no
+    grouping holds (analysts only) fall back to ``cardinality``.
+    """
+    must, must_not = _filters(query, excluded)
+    counts = exact_holders(query=query, excluded=excluded) if people else None
+    aggs = dict(_SPEND) if counts is not None or not people else {**_SPEND, **_HOLDERS}
+    found = _search(query, {"bool": {"filter": must, "must_not": must_not}}, aggs)
+    return _rows(query, found, None if counts is None else counts[1], people=people)
 
 
 def es_refresh() -> None:

@@ -15,10 +15,16 @@ both tables change by a few rows per purchase, so the figures stay
 incremental and exact (no HyperLogLog estimate).
 
 Over a long period the member rows of the same person repeat month after
-month, so ``DemandRollupReach`` folds them per calendar year: one row per
-cell and person with a bitmask of the months they bought in. "Distinct
-people in months m1..m2" is then one pass over far fewer rows, testing bits
-(see ``selectors.rollup_figures``); still exact.
+month, so ``DemandRollupReach`` folds them into four-year windows: one row
+per cell and person with a bitmask of the 48 months they bought in. Windows
+start every two years and overlap, so any period of up to 25 months lies
+inside one window, and "distinct people in months m1..m2" is a count of the
+rows whose mask meets the period's bits (see ``selectors.rollup_figures``):
+no per-person aggregation, still exact.
+
+Every dimension has a grouping of its own as well as its grid with
+category, so "by locality" reads one reach row per person and district
+rather than folding the category x locality rows per person.
 """
 
 from django.db import models
@@ -34,6 +40,11 @@ from marketplace.providers.taxonomy import ServiceCategory
 GROUPINGS: dict[str, tuple[str, ...]] = {
     "total": (),
     "category": ("category",),
+    "locality": ("locality",),
+    "care_group": ("care_group",),
+    "sector": ("sector",),
+    "channel": ("channel",),
+    "provider": ("provider",),
     "category_locality": ("category", "locality"),
     "category_care_group": ("category", "care_group"),
     "category_sector": ("category", "sector"),
@@ -43,6 +54,9 @@ GROUPINGS: dict[str, tuple[str, ...]] = {
 }
 GROUPING_CHOICES = [(name, name.replace("_", " ")) for name in GROUPINGS]
 CELL_COLUMNS = ("grouping", "month", "category", "value", "value2")
+# Reach windows: WINDOW_YEARS long, one starting every WINDOW_STEP years (in even years).
+WINDOW_YEARS = 4
+WINDOW_STEP = 2
 
 
 class DemandRollup(models.Model):
@@ -97,27 +111,59 @@ class DemandRollupMember(models.Model):
 
 
 class DemandRollupReach(models.Model):
-    """In which months of a calendar year a budget holder bought in a rollup cell.
+    """In which months of a four-year window a budget holder bought in a rollup cell.
 
-    Bit ``m - 1`` of ``months`` is set when they have a member row for month
-    ``m`` (January is bit 0). Kept in step with ``DemandRollupMember`` by
-    ``reach.py``: a bit is set with a person's first purchase in that month
-    and cell, and cleared with their last.
+    A window starts in January of an even year (``first_year``) and covers 48
+    months; bit ``(year - first_year) * 12 + month - 1`` of ``months`` is set
+    when they have a member row for that month. Windows start every two
+    years, so each month is in two windows (two rows per cell and person) and
+    any period of up to 25 months lies inside one of them; windows whose
+    ``first_year`` differ by four tile the calendar for longer periods. Kept
+    in step with ``DemandRollupMember`` by ``reach.py``: a bit is set with a
+    person's first purchase in that month and cell, and cleared with their last.
     """
 
     pk = models.CompositePrimaryKey(
-        "grouping", "year", "category", "value", "value2", "budget_holder_id"
+        "grouping", "first_year", "category", "value", "value2", "budget_holder_id"
     )
     grouping = models.CharField(max_length=32, choices=GROUPING_CHOICES)
-    year = models.SmallIntegerField()
+    first_year = models.SmallIntegerField(help_text="The window's first year (even).")
     category = models.CharField(max_length=32, blank=True)
     value = models.CharField(max_length=32, blank=True)
     value2 = models.CharField(max_length=32, blank=True)
     budget_holder_id = models.BigIntegerField()
-    months = models.IntegerField(default=0, help_text="Bit m-1 set: bought in month m.")
+    months = models.BigIntegerField(
+        default=0, help_text="Bit k set: bought in month k of the window."
+    )
 
     def __str__(self) -> str:
-        return f"{self.grouping}|{self.year}|{self.category}|{self.value}|{self.value2}:{self.budget_holder_id}={self.months:012b}"
+        return f"{self.grouping}|{self.first_year}|{self.category}|{self.value}|{self.value2}:{self.budget_holder_id}={self.months:048b}"
+
+
+class DemandRollupPattern(models.Model):
+    """How many people in a rollup cell and window bought in exactly the same months.
+
+    A projection of ``DemandRollupReach``: one row per distinct ``months``
+    mask in a cell and window, with the number of reach rows carrying it,
+    kept in step by triggers on the reach table (``reach.py``). People with a
+    regular care package buy every month, so many share a mask, and "people
+    in a cell in months m1..m2" is a sum over the cell's few patterns whose
+    mask meets the period instead of a count over its people.
+    """
+
+    pk = models.CompositePrimaryKey(
+        "grouping", "first_year", "category", "value", "value2", "months"
+    )
+    grouping = models.CharField(max_length=32, choices=GROUPING_CHOICES)
+    first_year = models.SmallIntegerField()
+    category = models.CharField(max_length=32, blank=True)
+    value = models.CharField(max_length=32, blank=True)
+    value2 = models.CharField(max_length=32, blank=True)
+    months = models.BigIntegerField()
+    people = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.grouping}|{self.first_year}|{self.category}|{self.value}|{self.value2}={self.months:048b}: {self.people}"
 
 
 class Unit(models.TextChoices):

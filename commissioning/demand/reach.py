@@ -1,8 +1,9 @@
-"""Keeping ``DemandRollupReach`` (who bought in a cell, month by month, per year) in step.
+"""Keeping ``DemandRollupReach`` (who bought in a cell, month by month, per window) in step.
 
 The reach table is a projection of the member table: a member row for
-``(grouping, month, cell, person)`` exists exactly when bit ``month - 1`` is
-set on the reach row ``(grouping, year, cell, person)``. On PostgreSQL,
+``(grouping, month, cell, person)`` exists exactly when the month's bit is
+set on the reach rows ``(grouping, first_year, cell, person)`` of both
+four-year windows that contain the month. On PostgreSQL,
 statement-level triggers on the member table keep it so: whatever writes the
 members (one purchase, a statement import, a rebuild), new member rows set
 their month's bit and deleted ones clear it, in the same statement and
@@ -16,20 +17,40 @@ empty; ``selectors`` then count people from the member table instead.
 
 from django.db import connection
 
-from .models import DemandRollupMember, DemandRollupReach
-
-REACH_TABLE = DemandRollupReach._meta.db_table
-MEMBER_TABLE = DemandRollupMember._meta.db_table
-REACH_KEY = ("grouping", "year", "category", "value", "value2", "budget_holder_id")
-_KEY = ", ".join(REACH_KEY)
-_YEAR = "CAST(EXTRACT(YEAR FROM month) AS smallint)"
-_BIT = "1 << (CAST(EXTRACT(MONTH FROM month) AS integer) - 1)"
-_FOLD = (
-    f"SELECT grouping, {_YEAR}, category, value, value2, budget_holder_id, bit_or({_BIT}) "  # noqa: S608
-    "FROM {source} GROUP BY 1, 2, 3, 4, 5, 6"
+from .models import (
+    WINDOW_STEP,
+    WINDOW_YEARS,
+    DemandRollupMember,
+    DemandRollupPattern,
+    DemandRollupReach,
 )
 
-# PostgreSQL triggers on the member table (installed by migration 0004).
+REACH_TABLE = DemandRollupReach._meta.db_table
+PATTERN_TABLE = DemandRollupPattern._meta.db_table
+PATTERN_KEY = ("grouping", "first_year", "category", "value", "value2", "months")
+_PKEY = ", ".join(PATTERN_KEY)
+MEMBER_TABLE = DemandRollupMember._meta.db_table
+REACH_KEY = ("grouping", "first_year", "category", "value", "value2", "budget_holder_id")
+_KEY = ", ".join(REACH_KEY)
+_YEAR = "CAST(EXTRACT(YEAR FROM month) AS integer)"
+# The first years of the two windows holding a month: the latest window start at or before
+# its year, and the one before that.
+_WINDOWS = (
+    f"(VALUES ({_YEAR} / {WINDOW_STEP} * {WINDOW_STEP}), "
+    f"({_YEAR} / {WINDOW_STEP} * {WINDOW_STEP} - {WINDOW_STEP}))"
+)
+_BIT = (
+    f"CAST(1 AS bigint) << (({_YEAR} - w.first_year) * 12 "
+    "+ CAST(EXTRACT(MONTH FROM month) AS integer) - 1)"
+)
+assert WINDOW_YEARS * 12 <= 63 and WINDOW_YEARS >= 2 * WINDOW_STEP  # noqa: S101
+_FOLD = (
+    f"SELECT grouping, CAST(w.first_year AS smallint), category, value, value2, "  # noqa: S608
+    f"budget_holder_id, bit_or({_BIT}) "
+    f"FROM {{source}} CROSS JOIN LATERAL {_WINDOWS} AS w (first_year) GROUP BY 1, 2, 3, 4, 5, 6"
+)
+
+# PostgreSQL triggers on the member table (installed by migration 0005).
 TRIGGERS_SQL = f"""
 CREATE OR REPLACE FUNCTION demand_reach_members_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -46,14 +67,16 @@ BEGIN
         RETURN NULL;
     END IF;
     UPDATE {REACH_TABLE} r SET months = r.months & ~gone.bits
-    FROM ({_FOLD.format(source="removed")}) AS gone (grouping, year, category, value, value2,
-                                                     budget_holder_id, bits)
-    WHERE (r.grouping, r.year, r.category, r.value, r.value2, r.budget_holder_id)
-        = (gone.grouping, gone.year, gone.category, gone.value, gone.value2, gone.budget_holder_id);
-    DELETE FROM {REACH_TABLE} r USING removed m
-    WHERE r.months = 0 AND r.grouping = m.grouping AND r.year = EXTRACT(YEAR FROM m.month)
-        AND r.category = m.category AND r.value = m.value AND r.value2 = m.value2
-        AND r.budget_holder_id = m.budget_holder_id;
+    FROM ({_FOLD.format(source="removed")}) AS gone ({_KEY}, bits)
+    WHERE (r.grouping, r.first_year, r.category, r.value, r.value2, r.budget_holder_id)
+        = (gone.grouping, gone.first_year, gone.category, gone.value, gone.value2,
+           gone.budget_holder_id);
+    DELETE FROM {REACH_TABLE} r
+    USING ({_FOLD.format(source="removed")}) AS gone ({_KEY}, bits)
+    WHERE r.months = 0
+        AND (r.grouping, r.first_year, r.category, r.value, r.value2, r.budget_holder_id)
+        = (gone.grouping, gone.first_year, gone.category, gone.value, gone.value2,
+           gone.budget_holder_id);
     RETURN NULL;
 END $$;
 
@@ -75,6 +98,82 @@ DROP TRIGGER IF EXISTS demand_reach_members_emptied ON {MEMBER_TABLE};
 CREATE TRIGGER demand_reach_members_emptied AFTER TRUNCATE ON {MEMBER_TABLE}
     FOR EACH STATEMENT EXECUTE FUNCTION demand_reach_members_emptied();
 """  # noqa: S608
+
+# PostgreSQL triggers on the reach table keeping the patterns (installed by migration 0006).
+# A changed reach row moves one person from its old mask's pattern to its new one.
+_PATTERN_DELTA = (
+    f"INSERT INTO {PATTERN_TABLE} ({_PKEY}, people) "  # noqa: S608
+    f"SELECT {_PKEY}, SUM(change) FROM ({{rows}}) AS changes GROUP BY {_PKEY} "
+    f"HAVING SUM(change) <> 0 ORDER BY {_PKEY} "
+    f"ON CONFLICT ({_PKEY}) DO UPDATE SET people = {PATTERN_TABLE}.people + excluded.people"
+)
+_PATTERN_EMPTIED = (
+    f"DELETE FROM {PATTERN_TABLE} p USING (SELECT DISTINCT {_PKEY} FROM old_rows) AS o "  # noqa: S608
+    "WHERE p.people = 0 AND (p.grouping, p.first_year, p.category, p.value, p.value2, p.months)"
+    " = (o.grouping, o.first_year, o.category, o.value, o.value2, o.months)"
+)
+PATTERN_TRIGGERS_SQL = f"""
+CREATE OR REPLACE FUNCTION demand_patterns_reach_added() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {_PATTERN_DELTA.format(rows=f"SELECT {_PKEY}, 1 AS change FROM new_rows")};
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION demand_patterns_reach_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {
+    _PATTERN_DELTA.format(
+        rows=f"SELECT {_PKEY}, 1 AS change FROM new_rows UNION ALL SELECT {_PKEY}, -1 FROM old_rows"
+    )
+};
+    {_PATTERN_EMPTIED};
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION demand_patterns_reach_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM {REACH_TABLE}) THEN
+        DELETE FROM {PATTERN_TABLE};  -- every reach row gone (a rebuild)
+        RETURN NULL;
+    END IF;
+    {_PATTERN_DELTA.format(rows=f"SELECT {_PKEY}, -1 AS change FROM old_rows")};
+    {_PATTERN_EMPTIED};
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION demand_patterns_reach_emptied() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM {PATTERN_TABLE};
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS demand_patterns_reach_added ON {REACH_TABLE};
+CREATE TRIGGER demand_patterns_reach_added AFTER INSERT ON {REACH_TABLE}
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION demand_patterns_reach_added();
+DROP TRIGGER IF EXISTS demand_patterns_reach_changed ON {REACH_TABLE};
+CREATE TRIGGER demand_patterns_reach_changed AFTER UPDATE ON {REACH_TABLE}
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION demand_patterns_reach_changed();
+DROP TRIGGER IF EXISTS demand_patterns_reach_removed ON {REACH_TABLE};
+CREATE TRIGGER demand_patterns_reach_removed AFTER DELETE ON {REACH_TABLE}
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION demand_patterns_reach_removed();
+DROP TRIGGER IF EXISTS demand_patterns_reach_emptied ON {REACH_TABLE};
+CREATE TRIGGER demand_patterns_reach_emptied AFTER TRUNCATE ON {REACH_TABLE}
+    FOR EACH STATEMENT EXECUTE FUNCTION demand_patterns_reach_emptied();
+"""  # noqa: S608
+
+DROP_PATTERN_TRIGGERS_SQL = f"""
+DROP TRIGGER IF EXISTS demand_patterns_reach_added ON {REACH_TABLE};
+DROP TRIGGER IF EXISTS demand_patterns_reach_changed ON {REACH_TABLE};
+DROP TRIGGER IF EXISTS demand_patterns_reach_removed ON {REACH_TABLE};
+DROP TRIGGER IF EXISTS demand_patterns_reach_emptied ON {REACH_TABLE};
+DROP FUNCTION IF EXISTS demand_patterns_reach_added();
+DROP FUNCTION IF EXISTS demand_patterns_reach_changed();
+DROP FUNCTION IF EXISTS demand_patterns_reach_removed();
+DROP FUNCTION IF EXISTS demand_patterns_reach_emptied();
+"""
 
 DROP_TRIGGERS_SQL = f"""
 DROP TRIGGER IF EXISTS demand_reach_members_added ON {MEMBER_TABLE};
@@ -112,7 +211,7 @@ def reach_rebuild_sql(conn=None) -> int:
 
 
 def reach_differences() -> list[str]:
-    """Where the reach table differs from the member table folded by year (empty when in step)."""
+    """Where the reach table differs from the member table folded by window (empty when in step)."""
     if not reach_kept():
         return []
     with connection.cursor() as cursor:
@@ -125,5 +224,42 @@ def reach_differences() -> list[str]:
         rows = cursor.fetchall()
     return [
         f"reach {'|'.join(str(v) for v in row[:6])}: months {row[7]}, members say {row[6]}"
+        for row in rows
+    ]
+
+
+_PATTERN_FOLD = f"SELECT {_PKEY}, COUNT(*) FROM {REACH_TABLE} GROUP BY {_PKEY}"  # noqa: S608
+
+
+def patterns_rebuild_sql(conn=None) -> int:
+    """Empty the pattern table and count the reach rows into it; returns the rows written.
+
+    For repair and the migration that creates the table: the triggers keep it
+    in step from then on.
+    """
+    conn = conn or connection
+    if not reach_kept(conn):
+        return 0
+    with conn.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {PATTERN_TABLE}")  # noqa: S608
+        cursor.execute(f"INSERT INTO {PATTERN_TABLE} ({_PKEY}, people) {_PATTERN_FOLD}")  # noqa: S608
+        written = cursor.rowcount
+        cursor.execute(f"ANALYZE {PATTERN_TABLE}")
+    return written
+
+
+def pattern_differences() -> list[str]:
+    """Where the pattern table differs from the reach rows counted by mask (empty when in step)."""
+    if not reach_kept():
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_PKEY}, w.people, p.people FROM ({_PATTERN_FOLD}) w ({_PKEY}, people) "  # noqa: S608
+            f"FULL JOIN {PATTERN_TABLE} p USING ({_PKEY}) "
+            "WHERE w.people IS DISTINCT FROM p.people ORDER BY 1, 2, 3, 4, 5, 6 LIMIT 100"
+        )
+        rows = cursor.fetchall()
+    return [
+        f"pattern {'|'.join(str(v) for v in row[:6])}: {row[7]} people, reach says {row[6]}"
         for row in rows
     ]

@@ -20,6 +20,7 @@ from .selectors import (
     DIMENSION_LABELS,
     DemandQuery,
     block_contract_trends,
+    demand_spend,
     demand_with_changes,
     direct_payment_take_up,
     label_rows,
@@ -142,8 +143,12 @@ def monthly_table(*, query: DemandQuery, published: bool) -> Table:
 def concentration_table(*, query: DemandQuery, published: bool) -> Table:
     """Market concentration per category (published) or per category and locality (analysts)."""
     market_dims = ("category",) if published else ("category", "locality")
+    by_provider = query.with_changes(group_by=(*market_dims, "provider"))
     try:
-        rows, hidden = _figures(query.with_changes(group_by=(*market_dims, "provider")), published)
+        if published:
+            rows, hidden = _figures(by_provider, published)
+        else:  # exact figures: shares of spend need no count of people
+            rows, hidden = demand_spend(query=by_provider), 0
     except DisclosureError:
         rows, hidden = [], 0
     rows = [r for r in rows if not r.get("suppressed")]

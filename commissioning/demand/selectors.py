@@ -24,9 +24,12 @@ from marketplace.providers.taxonomy import ServiceCategory
 
 from .models import (
     GROUPINGS,
+    WINDOW_STEP,
+    WINDOW_YEARS,
     BlockContract,
     DemandRollup,
     DemandRollupMember,
+    DemandRollupPattern,
     DemandRollupReach,
     FairCostRate,
 )
@@ -172,31 +175,79 @@ def _out(name: str, value) -> str:
     return value
 
 
-def rollup_figures(*, query: DemandQuery, excluded: list[dict] | None = None) -> list[dict]:
+def _excluded_names(excluded: list[dict]) -> list[str]:
+    for cell in excluded:
+        if set(cell) != set(excluded[0]):
+            raise ValueError("Excluded cells must all name the same dimensions.")
+    return [_FIELD_DIMENSION[field] for field in excluded[0]] if excluded else []
+
+
+def _hidden_flag(grouping: str, excluded: list[dict]) -> tuple[str, list]:
+    """SQL that is 1 for a rollup row in an excluded cell, else 0 (and its parameters).
+
+    On PostgreSQL the cells travel as one array per column, so thousands of
+    hidden cells are a few parameters, not a VALUES list of thousands.
+    """
+    if not excluded:
+        return "0", []
+    fields = list(excluded[0])
+    names = [_FIELD_DIMENSION[field] for field in fields]
+    columns = ", ".join(_column(grouping, name) for name in names)
+    values = [
+        [_db_value(name, cell[field]) for cell in excluded]
+        for name, field in zip(names, fields, strict=True)
+    ]
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(
+            f"CAST(%s AS {'date' if name == 'month' else 'varchar'}[])" for name in names
+        )
+        return (
+            f"CASE WHEN ({columns}) IN (SELECT * FROM unnest({arrays})) THEN 1 ELSE 0 END",  # noqa: S608
+            values,
+        )
+    row = "(" + ", ".join(["%s"] * len(names)) + ")"
+    params = [value for cell in zip(*values, strict=True) for value in cell]
+    sql = f"CASE WHEN ({columns}) IN (VALUES {', '.join([row] * len(excluded))}) THEN 1 ELSE 0 END"
+    return sql, params
+
+
+def rollup_figures(
+    *, query: DemandQuery, excluded: list[dict] | None = None, people: bool = True
+) -> list[dict]:
     """Spend, purchases and distinct people per group, from the smallest rollup that answers.
 
     ``excluded`` lists cells (by rollup field values: month, category and one
     grid dimension) to leave out entirely: disclosure control uses it so
     hidden cells never feed a published figure. Distinct people come from
     the cells' ``holder_count`` when every row is one cell (for example a
-    grid grouped by month), else from the per-year reach rows
-    (``_reach_holders``; on SQLite, ``COUNT(DISTINCT)`` over the members).
-    A combination no grouping splits by (analysts only) is read from purchases.
-    The SQL text holds only our own column names; values are parameters.
+    grid grouped by month), else from the reach rows (``_reach_holders``; on
+    SQLite, ``COUNT(DISTINCT)`` over the members). A combination no grouping
+    splits by (analysts only) is read from purchases.
     """
-    excluded = excluded or []
-    for cell in excluded:
-        if set(cell) != set(excluded[0]):
-            raise ValueError("Excluded cells must all name the same dimensions.")
-    needed = set(query.group_by) | {name for name, _ in query.filters}
-    if excluded:
-        needed |= {_FIELD_DIMENSION[field] for field in excluded[0]}
+    return rollup_figures_split(query=query, excluded=excluded or [], people=people)[1]
+
+
+def rollup_figures_split(
+    *, query: DemandQuery, excluded: list[dict], people: bool = True
+) -> tuple[list[dict], list[dict]]:
+    """``query``'s rows with every cell, and with ``excluded`` cells left out, in one pass.
+
+    Disclosure control needs both (a row is "partial" when they differ): one
+    scan of the rollup cells sums both, and one pass over the reach rows
+    counts people both ways (``people=False``: not at all, ``holders`` is
+    None; for figures that need only spend). The SQL text holds only our own
+    column names; values are parameters.
+    """
+    names = _excluded_names(excluded)
+    needed = set(query.group_by) | {name for name, _ in query.filters} | set(names)
     grouping = grouping_for(needed)
     if grouping is None:
         if excluded:
             raise ValueError("Excluded cells must fall in a rollup grouping.")
-        return purchase_figures(query=query)
-    where, params = _where(grouping, query, excluded)
+        rows = purchase_figures(query=query)
+        return rows, rows
+    where, params = _where(grouping, query, [])
+    flag, flag_params = _hidden_flag(grouping, excluded)
     columns = [_column(grouping, name) for name in query.group_by]
     select = "".join(f"{c}, " for c in columns)
     group = f" GROUP BY {', '.join(columns)}" if columns else ""
@@ -207,139 +258,303 @@ def rollup_figures(*, query: DemandQuery, excluded: list[dict] | None = None) ->
             cursor.execute("SET LOCAL work_mem = '64MB'")
             # Compiling these one-off scans with JIT costs more than it saves.
             cursor.execute("SET LOCAL jit = off")
+        visible = "CASE WHEN hidden = 0 THEN {} ELSE 0 END"
         cursor.execute(
-            f"SELECT {select}SUM(spend_pence), SUM(purchase_count), SUM(holder_count) "  # noqa: S608
-            f"FROM {DemandRollup._meta.db_table} WHERE {where}{group}",
-            params,
+            f"SELECT {select}SUM(spend_pence), SUM(purchase_count), SUM(holder_count), "  # noqa: S608
+            f"SUM({visible.format('spend_pence')}), SUM({visible.format('purchase_count')}), "
+            f"SUM({visible.format('holder_count')}) FROM (SELECT {select}spend_pence, "
+            f"purchase_count, holder_count, {flag} AS hidden "
+            f"FROM {DemandRollup._meta.db_table} WHERE {where}) cells{group}",
+            [*flag_params, *params],
         )
         sums = cursor.fetchall()
         holders = None
-        if not one_cell_per_row:
+        if people and not one_cell_per_row:
             holders = _reach_holders(
                 cursor, grouping=grouping, query=query, excluded=excluded, columns=columns
             )
-        if holders is None and not one_cell_per_row:
-            cursor.execute(
-                f"SELECT {select}COUNT(*) FROM (SELECT DISTINCT {select}budget_holder_id "  # noqa: S608
-                f"FROM {DemandRollupMember._meta.db_table} WHERE {where}) people{group}",
-                params,
-            )
-            holders = {tuple(row[:-1]): row[-1] for row in cursor.fetchall()}
-    rows = []
+            if holders is None:
+                holders = _member_holders(cursor, grouping, query, excluded, columns)
+    every, shown = [], []
+    outputs = [(every, slice(-6, -3), 0)]
+    outputs += [(shown, slice(-3, None), 1)] if excluded else []
     for row in sums:
-        key, (spend, purchases, cell_holders) = tuple(row[:-3]), row[-3:]
-        if not purchases:
-            continue
+        key = tuple(row[:-6])
         out = {name: _out(name, value) for name, value in zip(query.group_by, key, strict=True)}
-        out.update(
-            spend_pence=int(spend or 0),
-            purchases=int(purchases),
-            holders=int(cell_holders if holders is None else holders.get(key, 0)),
+        for rows, measures, side in outputs:
+            spend, purchases, cell_holders = row[measures]
+            counts = None if holders is None else holders[side]
+            if not purchases:
+                continue
+            if not people and not one_cell_per_row:
+                count = None
+            else:
+                count = int(cell_holders if counts is None else counts.get(key, 0))
+            rows.append(
+                {
+                    **out,
+                    "spend_pence": int(spend or 0),
+                    "purchases": int(purchases),
+                    "holders": count,
+                }
+            )
+    every.sort(key=lambda r: row_key(r, query.group_by))
+    if not excluded:
+        return every, every
+    shown.sort(key=lambda r: row_key(r, query.group_by))
+    return every, shown
+
+
+def grid_cells(*, start: date, end: date, grid: tuple[str, str]) -> list[tuple]:
+    """Every cell of a disclosure grid in these months: ``(month, value, value, spend,
+    purchases, people)`` tuples, months as ``2026-03``, read from the grid's rollup (one row
+    a cell, exact people). Plain tuples: a provider grid has tens of thousands of cells."""
+    grouping = grouping_for(set(grid))
+    first, second = (_column(grouping, name) for name in grid)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT month, {first}, {second}, spend_pence, purchase_count, holder_count "  # noqa: S608
+            f"FROM {DemandRollup._meta.db_table} WHERE grouping = %s AND month >= %s "
+            "AND month <= %s AND purchase_count <> 0",
+            [grouping, _db_value("month", start), _db_value("month", end)],
         )
-        rows.append(out)
-    return sorted(rows, key=lambda r: row_key(r, query.group_by))
+        return [(_out("month", row[0]), *row[1:]) for row in cursor.fetchall()]
 
 
-def _period_bits(query: DemandQuery, year: int) -> int:
-    """The months of ``query`` in ``year`` as a reach bitmask (January is bit 0)."""
-    low = query.start.month if year == query.start.year else 1
-    high = query.end.month if year == query.end.year else 12
-    return ((1 << high) - 1) & ~((1 << (low - 1)) - 1)
+def _member_holders(cursor, grouping, query, excluded, columns) -> tuple[dict, dict]:
+    """Distinct people per group by ``COUNT(DISTINCT)`` over the member rows (SQLite, and
+    queries filtered by month), with every cell and with ``excluded`` left out."""
+    select = "".join(f"{c}, " for c in columns)
+    group = f" GROUP BY {', '.join(columns)}" if columns else ""
+    out = []
+    for cells in ([], excluded) if excluded else ([],):
+        where, params = _where(grouping, query, cells)
+        cursor.execute(
+            f"SELECT {select}COUNT(*) FROM (SELECT DISTINCT {select}budget_holder_id "  # noqa: S608
+            f"FROM {DemandRollupMember._meta.db_table} WHERE {where}) people{group}",
+            params,
+        )
+        out.append({tuple(row[:-1]): row[-1] for row in cursor.fetchall()})
+    return out[0], out[-1]
+
+
+def exact_holders(
+    *, query: DemandQuery, excluded: list[dict] | None = None
+) -> tuple[dict, dict] | None:
+    """Distinct people per group, exactly, with every cell and with ``excluded`` left out.
+
+    Keys are the group's values as figure rows show them (months as
+    ``2026-03``). None when no rollup grouping splits by the query's
+    dimensions. Elasticsearch's figures take their people from here: its
+    ``cardinality`` is an estimate, and people counts decide suppression.
+    """
+    excluded = excluded or []
+    needed = set(query.group_by) | {name for name, _ in query.filters}
+    needed |= set(_excluded_names(excluded))
+    grouping = grouping_for(needed)
+    if grouping is None:
+        return None
+    columns = [_column(grouping, name) for name in query.group_by]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            cursor.execute("SET LOCAL jit = off")
+        if set(GROUPINGS[grouping]) | {"month"} <= set(query.group_by):
+            where, params = _where(grouping, query, [])
+            flag, flag_params = _hidden_flag(grouping, excluded)
+            select = "".join(f"{c}, " for c in columns)
+            cursor.execute(
+                f"SELECT {select}holder_count, {flag} FROM {DemandRollup._meta.db_table} "  # noqa: S608
+                f"WHERE {where}",
+                [*flag_params, *params],
+            )
+            every, shown = {}, {}
+            for row in cursor.fetchall():
+                every[tuple(row[:-2])] = row[-2]
+                if not row[-1]:
+                    shown[tuple(row[:-2])] = row[-2]
+            holders = (every, shown)
+        else:
+            holders = _reach_holders(
+                cursor, grouping=grouping, query=query, excluded=excluded, columns=columns
+            )
+            if holders is None:
+                holders = _member_holders(cursor, grouping, query, excluded, columns)
+    return tuple(
+        {
+            tuple(_out(name, v) for name, v in zip(query.group_by, key, strict=True)): count
+            for key, count in counts.items()
+        }
+        for counts in holders
+    )
+
+
+def _month_index(month: date) -> int:
+    return month.year * 12 + month.month - 1
+
+
+def _windows(query: DemandQuery) -> list[int]:
+    """The first years of the reach windows a query reads, each month of it in exactly one.
+
+    One window when the period fits in one (any period of up to 25 months
+    does), else windows ``WINDOW_YEARS`` apart, which tile the calendar.
+    """
+    first = query.start.year - query.start.year % WINDOW_STEP
+    return list(range(first, query.end.year + 1, WINDOW_YEARS))
+
+
+def _window_bits(query: DemandQuery, first_year: int) -> int:
+    """The months of ``query`` in the window starting in ``first_year``, as its reach bits."""
+    base = first_year * 12
+    low = max(_month_index(query.start), base) - base
+    high = min(_month_index(query.end), base + WINDOW_YEARS * 12 - 1) - base
+    if high < low:
+        return 0
+    return ((1 << (high + 1)) - 1) & ~((1 << low) - 1)
+
+
+def _window_of(month: date, windows: list[int]) -> int:
+    return next(w for w in windows if w <= month.year < w + WINDOW_YEARS)
 
 
 def _reach_holders(
     cursor, *, grouping: str, query: DemandQuery, excluded: list[dict], columns: list[str]
-) -> dict[tuple, int] | None:
-    """Distinct people per group from ``DemandRollupReach``, or None where it cannot answer.
+) -> tuple[dict[tuple, int], dict[tuple, int]] | None:
+    """Distinct people per group from ``DemandRollupReach``, with every cell and with
+    ``excluded`` left out; None where it cannot answer (SQLite, month filters).
 
-    Each reach row is one person in one cell for a calendar year, with a bit
-    per month they bought in. Per group and person, the OR of their rows'
-    bits (only months in the period, and not months in which the cell is
-    excluded), each year shifted into its own 12 bits, says which months of
-    the period they bought in: non-zero counts them once for the period,
-    and bit ``k`` counts them for month ``k`` when grouping by month. One
-    pass over one row per person and cell per year, no ``COUNT(DISTINCT)``;
-    exact. Periods of up to five calendar years (60 bits).
+    Each reach row is one person in one cell for a four-year window, with a
+    bit per month they bought in. Their months in the period are the row's
+    bits and the period's; their visible months also lose the bits of the
+    months in which that cell is excluded. When the query groups by every
+    dimension of the grouping, a person is one row per group and window, so
+    people are counted straight off the rows (a period inside one window
+    needs no per-person step at all); otherwise rows are first folded per
+    group and person. By month, bit ``k`` of a row counts its person for
+    month ``k`` of the window. Exact.
     """
-    first, last = query.start.year, query.end.year
-    if not reach_kept() or last - first >= 5 or any(name == "month" for name, _ in query.filters):
+    if not reach_kept() or any(name == "month" for name, _ in query.filters):
         return None
-    params: list = []
+    windows = _windows(query)
+    by_month = "month" in columns
+    group = [c for c in columns if c != "month"]
+    g_select = "".join(f"{c}, " for c in group)
+    # The period's bits of the window a row belongs to.
+    if len(windows) == 1:
+        period, period_params = "CAST(%s AS bigint)", [_window_bits(query, windows[0])]
+    else:
+        period = (
+            "CASE r.first_year "
+            + " ".join("WHEN %s THEN CAST(%s AS bigint)" for _ in windows)
+            + " ELSE CAST(0 AS bigint) END"
+        )
+        period_params = [p for w in windows for p in (w, _window_bits(query, w))]
     hidden: dict[tuple, int] = defaultdict(int)
-    join_columns: list[str] = []
+    join, join_params = "", []
     if excluded:
         names = [_FIELD_DIMENSION[field] for field in excluded[0] if field != "month"]
         join_columns = [_column(grouping, name) for name in names]
         for cell in excluded:
             month = cell["month"]
             month = month if isinstance(month, date) else date.fromisoformat(str(month)[:10])
-            key = tuple(_stored(name, cell[DIMENSIONS[name]]) for name in names) + (month.year,)
-            hidden[key] |= 1 << (month.month - 1)
-    years = range(first, last + 1)
-    period = "CASE r.year " + " ".join("WHEN %s THEN %s" for _ in years) + " END"
-    period_params = [p for year in years for p in (year, _period_bits(query, year))]
-    visible = f"r.months & {period}"
-    join = ""
+            if not query.start <= month <= query.end:
+                continue
+            first_year = _window_of(month, windows)
+            key = tuple(_stored(name, cell[DIMENSIONS[name]]) for name in names) + (first_year,)
+            hidden[key] |= 1 << (_month_index(month) - first_year * 12)
     if hidden:
-        width = len(join_columns) + 2
-        row = "(" + ", ".join(["%s"] * width) + ")"
-        aliases = ", ".join([*join_columns, "year", "bits"])
-        on = " AND ".join(f"h.{c} = r.{c}" for c in [*join_columns, "year"])
-        join = f" LEFT JOIN (VALUES {', '.join([row] * len(hidden))}) AS h ({aliases}) ON {on}"
-        params += [p for key, bits in hidden.items() for p in (*key, bits)]
-        visible += " & ~COALESCE(h.bits, 0)"
-    where = ["r.grouping = %s", "r.year BETWEEN %s AND %s"]
-    where_params: list = [grouping, first, last]
+        # One array per column (a few parameters, however many cells are hidden).
+        arrays = ["CAST(%s AS varchar[])"] * len(join_columns)
+        arrays += ["CAST(%s AS smallint[])", "CAST(%s AS bigint[])"]
+        aliases = ", ".join([*join_columns, "first_year", "bits"])
+        on = " AND ".join(f"h.{c} = r.{c}" for c in [*join_columns, "first_year"])
+        join = f" LEFT JOIN unnest({', '.join(arrays)}) AS h ({aliases}) ON {on}"
+        join_params = [
+            list(column) for column in zip(*(k + (b,) for k, b in hidden.items()), strict=True)
+        ]
+        visible = f"r.months & {period} & ~COALESCE(h.bits, 0)"
+        visible_params = period_params
+    else:
+        visible, visible_params = "CAST(0 AS bigint)", []
+    where = ["r.grouping = %s", f"r.first_year IN ({', '.join(['%s'] * len(windows))})"]
+    where_params: list = [grouping, *windows]
     for name, values in query.filters:
         where.append(f"r.{_column(grouping, name)} IN ({', '.join(['%s'] * len(values))})")
         where_params += [_stored(name, value) for value in values]
-    group = [c for c in columns if c != "month"]
-    select = "".join(f"r.{c}, " for c in group)
-    outer = "".join(f"{c}, " for c in group)
-    group_sql = f" GROUP BY {', '.join(group)}" if group else ""
-    table = DemandRollupReach._meta.db_table
-    by_month = "month" in columns
-    if not by_month and len(years) == 1 and set(GROUPINGS[grouping]) <= set(query.group_by):
-        # One row per person and group already: count the rows with a visible month.
-        cursor.execute(
-            f"SELECT {select}COUNT(*) FROM {table} r{join} "  # noqa: S608
-            f"WHERE {' AND '.join(where)} AND ({visible}) <> 0"
-            + (f" GROUP BY {', '.join(f'r.{c}' for c in group)}" if group else ""),
-            [*params, *where_params, *period_params],
-        )
-        return {tuple(row[:-1]): row[-1] for row in cursor.fetchall()}
-    seen = f"bit_or(CAST({visible} AS bigint) << (12 * (r.year - %s)))"
-    inner = (
-        f"SELECT {select}r.budget_holder_id, {seen} AS seen FROM {table} r{join} "  # noqa: S608
-        f"WHERE {' AND '.join(where)} GROUP BY {select}r.budget_holder_id"
+    one_row_per_person = set(GROUPINGS[grouping]) <= set(query.group_by)
+    # One row per person and group: count people by their month patterns, weighted by how
+    # many share each, rather than one by one.
+    by_pattern = one_row_per_person and (by_month or len(windows) == 1)
+    if by_pattern:
+        table, person, weight = DemandRollupPattern._meta.db_table, "", "r.people"
+    else:
+        table, person, weight = DemandRollupReach._meta.db_table, "r.budget_holder_id, ", "1"
+    rows = (
+        f"SELECT {''.join(f'r.{c}, ' for c in group)}{person}r.first_year, "  # noqa: S608
+        f"r.months & {period} AS every, {visible} AS shown, {weight} AS weight "
+        f"FROM {table} r{join} WHERE {' AND '.join(where)}"
     )
-    inner_params = [*period_params, first, *params, *where_params]
+    rows_params = [*period_params, *visible_params, *join_params, *where_params]
     months = []
     month = query.start
     while month <= query.end:
         months.append(month)
         month = add_months(month, 1)
     if not by_month:
-        cursor.execute(
-            f"SELECT {outer}COUNT(*) FROM ({inner}) people WHERE seen <> 0{group_sql}",  # noqa: S608
-            inner_params,
-        )
-        return {tuple(row[:-1]): row[-1] for row in cursor.fetchall()}
-    sums = ", ".join(f"SUM((seen >> {12 * (m.year - first) + m.month - 1}) & 1)" for m in months)
-    cursor.execute(
-        f"SELECT {outer}{sums} FROM ({inner}) people WHERE seen <> 0{group_sql}",  # noqa: S608
-        inner_params,
-    )
-    out = {}
-    month_at = columns.index("month")
-    for row in cursor.fetchall():
-        others = list(row[: len(group)])
-        for m, count in zip(months, row[len(group) :], strict=True):
+        if by_pattern:
+            counts = "SUM(weight), COALESCE(SUM(weight) FILTER (WHERE shown <> 0), 0)"
+            source = f"({rows}) reach WHERE every <> 0"
+        else:
+            counts = "COUNT(*), COUNT(*) FILTER (WHERE shown)"
+            source = (
+                f"(SELECT {g_select}budget_holder_id, bool_or(shown <> 0) AS shown "  # noqa: S608
+                f"FROM ({rows}) reach WHERE every <> 0 GROUP BY {g_select}budget_holder_id) people"
+            )
+    else:
+        if not one_row_per_person:
+            rows = (
+                f"SELECT {g_select}budget_holder_id, first_year, bit_or(every) AS every, "  # noqa: S608
+                f"bit_or(shown) AS shown, 1 AS weight FROM ({rows}) reach WHERE every <> 0 "
+                f"GROUP BY {g_select}budget_holder_id, first_year"
+            )
+        source = f"({rows}) people WHERE every <> 0"
+        sums = []
+        for measure in ("every", "shown"):
+            for m in months:
+                first_year = _window_of(m, windows)
+                bit = _month_index(m) - first_year * 12
+                if len(windows) == 1:
+                    sums.append(f"SUM(weight * (({measure} >> {bit}) & 1))")
+                else:
+                    sums.append(
+                        f"SUM(CASE WHEN first_year = {first_year} "
+                        f"THEN weight * (({measure} >> {bit}) & 1) ELSE 0 END)"
+                    )
+        counts = ", ".join(sums)
+    group_sql = f" GROUP BY {', '.join(group)}" if group else ""
+    cursor.execute(f"SELECT {g_select}{counts} FROM {source}{group_sql}", rows_params)  # noqa: S608
+    fetched = cursor.fetchall()
+    every: dict[tuple, int] = {}
+    shown: dict[tuple, int] = {}
+    for row in fetched:
+        others = tuple(row[: len(group)])
+        values = row[len(group) :]
+        if not by_month:
+            # SUM over no rows (a total with no purchases) is NULL.
+            every[others] = int(values[0] or 0)
+            shown[others] = int((values[1] if hidden else values[0]) or 0)
+            continue
+        month_at = columns.index("month")
+        for i, m in enumerate(months):
+            key = list(others)
+            key.insert(month_at, m)
+            key = tuple(key)
+            if values[i]:
+                every[key] = int(values[i])
+            count = values[len(months) + i] if hidden else values[i]
             if count:
-                key = [*others]
-                key.insert(month_at, m)
-                out[tuple(key)] = int(count)
-    return out
+                shown[key] = int(count)
+    return every, shown
 
 
 def purchase_figures(*, query: DemandQuery) -> list[dict]:
@@ -405,6 +620,16 @@ def demand_figures(*, query: DemandQuery, excluded: list[dict] | None = None) ->
 
         return es_figures(query=query, excluded=excluded)
     return rollup_figures(query=query, excluded=excluded)
+
+
+def demand_spend(*, query: DemandQuery) -> list[dict]:
+    """Spend and purchases per group without counting people (``holders`` is None), for
+    figures built on spend alone such as market concentration; analysts only."""
+    if settings.ELASTICSEARCH_URL:
+        from .elasticsearch import es_figures
+
+        return es_figures(query=query, people=False)
+    return rollup_figures(query=query, people=False)
 
 
 def demand_totals(*, query: DemandQuery) -> dict:

@@ -8,11 +8,7 @@ from django.db import migrations, models
 
 
 def install(apps, schema_editor):
-    from commissioning.demand.reach import TRIGGERS_SQL, reach_kept, reach_rebuild_sql
-
-    if reach_kept(schema_editor.connection):
-        schema_editor.execute(TRIGGERS_SQL)
-        reach_rebuild_sql(schema_editor.connection)
+    """Nothing now: 0005 reshapes the table into windows, then installs the triggers and fills it."""
 
 
 def uninstall(apps, schema_editor):

@@ -18,7 +18,7 @@ from commissioning.demand.selectors import DemandQuery, rollup_figures
 from marketplace.accounts.models import CareGroup
 from marketplace.providers.taxonomy import ServiceCategory
 
-from .factories import buy, people
+from .factories import buy, people, provider
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +155,51 @@ def test_the_same_cells_are_hidden_whatever_the_filter(borough):
     again = hidden_cells(start=MARCH, end=MARCH, grid=("category", "locality"))
     assert plain == again
     assert {c["postcode_district"] for c in plain} == {"N12", "N3"}
+
+
+@pytest.mark.parametrize(
+    ("group_by", "by_provider"),
+    [
+        ((), True),
+        (("provider",), False),
+        (("category", "provider"), False),
+        (("month",), True),
+        (("month", "category", "provider"), False),
+    ],
+)
+def test_published_figures_are_the_visible_cells_figures_rounded(group_by, by_provider):
+    """Published rows, summed from the grid's cells with people from the reach rows, equal the
+    exact figures with the hidden cells left out, rounded; small rows are suppressed."""
+    big, small = provider("Big Care Ltd"), provider("Small CIC")
+    for index, person in enumerate(people(20)):
+        for month in (FEB, MARCH):
+            buy(
+                holder=person,
+                organisation=small if index % 6 == 0 and month == MARCH else big,
+                category=(ServiceCategory.HOME_CARE, ServiceCategory.MEALS)[index % 2],
+                amount_pence=1000 + index,
+                occurred_on=month.replace(day=1 + index),
+            )
+    filters = (("provider", (str(big.pk), str(small.pk))),) if by_provider else ()
+    query = DemandQuery(start=FEB, end=MARCH, group_by=group_by, filters=filters)
+    published = published_figures(query=query)
+    hidden = hidden_cells(start=FEB, end=MARCH, grid=("category", "provider"))
+    assert published.hidden_cells == len(hidden) > 0
+    shown = {
+        tuple(r[name] for name in group_by): r for r in rollup_figures(query=query, excluded=hidden)
+    }
+    every = rollup_figures(query=query)
+    assert [tuple(r[name] for name in group_by) for r in published.rows] == [
+        tuple(r[name] for name in group_by) for r in every
+    ]
+    for row, exact in zip(published.rows, every, strict=True):
+        visible = shown.get(tuple(row[name] for name in group_by))
+        if visible is None or visible["holders"] < 8:
+            assert row["suppressed"] is True and row["holders"] is None
+            continue
+        assert row["holders"] == round_count(visible["holders"])
+        assert row["purchases"] == round_count(visible["purchases"])
+        assert row["spend_pence"] == round_spend(visible["spend_pence"])
+        assert row["partial"] == (
+            visible["holders"] != exact["holders"] or visible["spend_pence"] != exact["spend_pence"]
+        )

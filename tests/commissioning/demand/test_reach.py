@@ -1,13 +1,27 @@
-"""The per-year reach table (who bought in a cell, by month) and the figures read from it."""
+"""The reach table (who bought in a cell, by month, in four-year windows) and the figures read from it."""
 
 from collections import defaultdict
 from datetime import date
 
 import pytest
 
-from commissioning.demand.models import DemandRollupMember, DemandRollupReach
-from commissioning.demand.reach import reach_differences, reach_rebuild_sql
-from commissioning.demand.selectors import DemandQuery, purchase_figures, rollup_figures
+from commissioning.demand.models import (
+    DemandRollupMember,
+    DemandRollupPattern,
+    DemandRollupReach,
+)
+from commissioning.demand.reach import (
+    pattern_differences,
+    patterns_rebuild_sql,
+    reach_differences,
+    reach_rebuild_sql,
+)
+from commissioning.demand.selectors import (
+    DemandQuery,
+    exact_holders,
+    purchase_figures,
+    rollup_figures,
+)
 from commissioning.demand.services import (
     demand_rollup_apply,
     demand_rollups_apply,
@@ -22,23 +36,52 @@ from .factories import buy, people, provider
 pytestmark = pytest.mark.django_db
 
 
-def _months(holder, grouping="total", year=2025):
+def _months(holder, grouping="total", first_year=2024):
     return DemandRollupReach.objects.get(
-        grouping=grouping, year=year, budget_holder_id=holder.pk
+        grouping=grouping, first_year=first_year, budget_holder_id=holder.pk
     ).months
 
 
-def test_a_person_has_one_row_per_cell_and_year_with_a_bit_per_month():
+def _bits(*months):
+    return sum(1 << month for month in months)
+
+
+def test_a_person_has_a_row_per_cell_in_both_windows_holding_a_month_with_a_bit_per_month():
     [ann] = people(1)
     buy(holder=ann, occurred_on=date(2025, 1, 5))
     buy(holder=ann, occurred_on=date(2025, 1, 20))
     buy(holder=ann, occurred_on=date(2025, 3, 2))
     buy(holder=ann, occurred_on=date(2026, 2, 2))
 
-    assert _months(ann) == 0b101
-    assert _months(ann, year=2026) == 0b10
-    assert DemandRollupReach.objects.filter(grouping="total").count() == 2
+    # 2025 is in the windows 2022-2025 and 2024-2027; 2026 in 2024-2027 and 2026-2029.
+    assert _months(ann, first_year=2022) == _bits(36, 38)
+    assert _months(ann, first_year=2024) == _bits(12, 14, 25)
+    assert _months(ann, first_year=2026) == _bits(1)
+    assert DemandRollupReach.objects.filter(grouping="total").count() == 3
+    assert DemandRollupReach.objects.filter(grouping="locality", value="N3").count() == 3
     assert reach_differences() == []
+    assert pattern_differences() == []
+
+
+def test_people_buying_in_the_same_months_share_one_pattern():
+    ann, bob, cat = people(3)
+    for holder in (ann, bob, cat):
+        buy(holder=holder, occurred_on=date(2025, 1, 5))
+        buy(holder=holder, occurred_on=date(2025, 2, 5))
+    buy(holder=cat, occurred_on=date(2025, 3, 5))
+
+    patterns = DemandRollupPattern.objects.filter(grouping="locality", first_year=2024)
+    assert set(patterns.values_list("months", "people")) == {
+        (_bits(12, 13), 2),
+        (_bits(12, 13, 14), 1),
+    }
+    period = DemandQuery(start=date(2025, 1, 1), end=date(2025, 3, 1))
+    assert [
+        r["holders"] for r in rollup_figures(query=period.with_changes(group_by=("locality",)))
+    ] == [3]
+    by_month = rollup_figures(query=period.with_changes(group_by=("month", "locality")))
+    assert [r["holders"] for r in by_month] == [3, 3, 1]
+    assert pattern_differences() == []
 
 
 def test_the_last_purchase_of_a_month_clears_its_bit_and_the_last_of_a_year_the_row():
@@ -48,14 +91,16 @@ def test_the_last_purchase_of_a_month_clears_its_bit_and_the_last_of_a_year_the_
     march_second = buy(holder=ann, occurred_on=date(2025, 3, 9))
 
     demand_rollup_apply(purchase=march_first, sign=-1)
-    assert _months(ann) == 0b101  # still a purchase in March
+    assert _months(ann) == _bits(12, 14)  # still a purchase in March
     demand_rollup_apply(purchase=march_second, sign=-1)
-    assert _months(ann) == 0b1
+    assert _months(ann) == _bits(12)
+    assert _months(ann, first_year=2022) == _bits(36)
     demand_rollup_apply(purchase=january, sign=-1)
     assert not DemandRollupReach.objects.filter(budget_holder_id=ann.pk).exists()
     Purchase.objects.filter(budget_holder_id=ann.pk).delete()
     assert demand_rollups_differences() == []
     assert reach_differences() == []
+    assert pattern_differences() == []
 
 
 def test_reclassifying_moves_the_person_between_cells():
@@ -66,9 +111,10 @@ def test_reclassifying_moves_the_person_between_cells():
     purchase.save()
     demand_rollup_apply(purchase=purchase, sign=1)
 
-    rows = DemandRollupReach.objects.filter(grouping="category")
-    assert list(rows.values_list("category", "months")) == [(ServiceCategory.MEALS, 0b1000)]
+    rows = DemandRollupReach.objects.filter(grouping="category", first_year=2024)
+    assert list(rows.values_list("category", "months")) == [(ServiceCategory.MEALS, _bits(15))]
     assert reach_differences() == []
+    assert pattern_differences() == []
 
 
 def test_a_statement_sized_batch_keeps_the_reach_in_step():
@@ -94,12 +140,15 @@ def test_a_statement_sized_batch_keeps_the_reach_in_step():
     demand_rollups_apply(purchases=purchases, sign=1)
     assert demand_rollups_differences() == []
     assert reach_differences() == []
+    assert pattern_differences() == []
     demand_rollups_apply(purchases=purchases[::2], sign=-1)
     Purchase.objects.filter(pk__in=[p.pk for p in purchases[::2]]).delete()
     assert demand_rollups_differences() == []
     assert reach_differences() == []
-    # Every other purchase went, and with it every purchase of the even-numbered people.
-    assert DemandRollupReach.objects.filter(grouping="total").count() == 15
+    assert pattern_differences() == []
+    # Every other purchase went, and with it every purchase of the even-numbered people
+    # (each in two windows).
+    assert DemandRollupReach.objects.filter(grouping="total").count() == 2 * 15
 
 
 def test_rebuild_and_repair_give_the_same_reach():
@@ -114,8 +163,14 @@ def test_rebuild_and_repair_give_the_same_reach():
     assert reach_differences()
     assert reach_rebuild_sql() == len(before)
     assert reach_differences() == []
+    assert pattern_differences() == []
+    DemandRollupPattern.objects.filter(grouping="total").delete()
+    assert pattern_differences()
+    assert patterns_rebuild_sql() == DemandRollupPattern.objects.count()
+    assert pattern_differences() == []
     DemandRollupMember.objects.all().delete()
     assert not DemandRollupReach.objects.exists()
+    assert not DemandRollupPattern.objects.exists()
 
 
 def _expected(purchases, query, excluded_cells):
@@ -179,3 +234,100 @@ def test_figures_across_a_year_end_with_excluded_cells_count_each_person_once():
         ), group_by
     # Ann bought in both years: one person over the period, not two.
     assert rollup_figures(query=period.with_changes(group_by=("category",)))[0]["holders"] == 3
+
+
+def _scatter():
+    """Purchases over three years in two districts, two care groups and three providers."""
+    big, small = provider("Big Care Ltd"), provider("Small CIC", sector="voluntary")
+    north = people(4, postcode="N2 8AA")
+    south = people(3, postcode="EN5 1AA", care_group="mental_health")
+    day = date(2023, 5, 3)
+    for index in range(60):
+        holder = (north + south)[index % 7]
+        buy(
+            holder=holder,
+            organisation=(big, small, None)[index % 3],
+            category=(ServiceCategory.HOME_CARE, ServiceCategory.MEALS)[index % 2],
+            amount_pence=(1000 + index) * (-1 if index % 11 == 0 else 1),
+            channel=("marketplace", "card")[index % 2],
+            occurred_on=day,
+        )
+        month = day.month + 1 + index % 2
+        day = date(day.year + (month - 1) // 12, (month - 1) % 12 + 1, 1 + index % 27)
+    return big, small
+
+
+SINGLE = ("locality", "care_group", "sector", "channel", "provider")
+
+
+def test_each_dimension_has_its_own_grouping_kept_in_step_through_refunds_removal_and_rebuild():
+    big, small = _scatter()
+    for name in SINGLE:
+        assert DemandRollupReach.objects.filter(grouping=name).exists(), name
+    assert set(
+        DemandRollupReach.objects.filter(grouping="provider").values_list("value", flat=True)
+    ) == {str(big.pk), str(small.pk), "-"}
+    assert demand_rollups_differences() == []
+    assert reach_differences() == []
+    assert pattern_differences() == []
+
+    gone = list(Purchase.objects.filter(organisation=big))
+    demand_rollups_apply(purchases=gone, sign=-1)
+    Purchase.objects.filter(pk__in=[p.pk for p in gone]).delete()
+    assert not DemandRollupReach.objects.filter(grouping="provider", value=str(big.pk)).exists()
+    assert demand_rollups_differences() == []
+    assert reach_differences() == []
+    assert pattern_differences() == []
+
+    before = set(DemandRollupReach.objects.values_list("pk", "months"))
+    patterns = set(DemandRollupPattern.objects.values_list("pk", "people"))
+    demand_rollups_rebuild()
+    assert set(DemandRollupReach.objects.values_list("pk", "months")) == before
+    assert set(DemandRollupPattern.objects.values_list("pk", "people")) == patterns
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2024, 12, 1), date(2025, 11, 1)),  # inside one window, across a year end
+        (date(2023, 6, 1), date(2025, 6, 1)),  # 25 months: still one window
+        (date(2023, 6, 1), date(2026, 2, 1)),  # longer: windows four years apart
+    ],
+)
+def test_figures_by_every_dimension_equal_a_group_by_over_purchases(start, end):
+    _scatter()
+    period = DemandQuery(start=start, end=end)
+    for group_by in [
+        (),
+        *((name,) for name in ("category", *SINGLE, "month")),
+        ("month", "provider"),
+        ("category", "provider"),
+        ("month", "category", "locality"),
+    ]:
+        query = period.with_changes(group_by=group_by)
+        assert rollup_figures(query=query) == purchase_figures(query=query), group_by
+    filtered = period.with_changes(group_by=("locality",), filters=(("category", ("meals",)),))
+    assert rollup_figures(query=filtered) == purchase_figures(query=filtered)
+
+
+def test_exact_holders_leave_out_excluded_months_of_each_person():
+    _scatter()
+    period = DemandQuery(start=date(2023, 6, 1), end=date(2026, 2, 1))
+    purchases = list(Purchase.objects.all())
+    hidden = [
+        {"month": date(2024, 2, 1), "category": "home_care", "postcode_district": "N2"},
+        {"month": date(2025, 7, 1), "category": "meals", "postcode_district": "EN5"},
+        {"month": date(2023, 9, 1), "category": "meals", "postcode_district": "N2"},
+    ]
+    keys = {(c["month"], c["category"], c["postcode_district"]) for c in hidden}
+    for group_by in [(), ("category",), ("locality",), ("month",), ("category", "locality")]:
+        query = period.with_changes(group_by=group_by)
+        every, shown = exact_holders(query=query, excluded=hidden)
+        for counts, cells in ((every, set()), (shown, keys)):
+            expected = _expected(purchases, query, cells)
+            assert counts == {
+                tuple(row[name] for name in group_by): row["holders"] for row in expected
+            }, group_by
+        assert rollup_figures(query=query, excluded=hidden) == _expected(purchases, query, keys), (
+            group_by
+        )
