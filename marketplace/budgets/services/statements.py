@@ -427,17 +427,24 @@ def _load(cursor, table: str, columns, rows: list[tuple]) -> None:
 
 def _stage(cursor, parsed: ParsedStatement, merchants: list[tuple]) -> None:
     """The file's lines, cards and merchants into temporary tables. On PostgreSQL each line
-    takes its journal entry and purchase ids from the tables' own sequences as it is copied
-    in (lines dropped as already imported just leave gaps)."""
-    ids = ", entry_id bigint, purchase_id bigint"
+    takes its journal entry, card transaction and purchase ids from the tables' own
+    sequences as it is copied in, in the file's order (lines dropped as already imported
+    just leave gaps)."""
+    ids = ", entry_id bigint, transaction_id bigint, purchase_id bigint"
     if connection.vendor == "postgresql":
         cursor.execute(
-            "SELECT pg_get_serial_sequence(%s, 'id'), pg_get_serial_sequence(%s, 'id')",
-            [JournalEntry._meta.db_table, Purchase._meta.db_table],
+            "SELECT pg_get_serial_sequence(%s, 'id'), pg_get_serial_sequence(%s, 'id'), "
+            "pg_get_serial_sequence(%s, 'id')",
+            [
+                JournalEntry._meta.db_table,
+                CardTransaction._meta.db_table,
+                Purchase._meta.db_table,
+            ],
         )
-        entry_sequence, purchase_sequence = cursor.fetchone()
+        entry_sequence, transaction_sequence, purchase_sequence = cursor.fetchone()
         ids = (
             f", entry_id bigint DEFAULT nextval('{entry_sequence}'),"
+            f" transaction_id bigint DEFAULT nextval('{transaction_sequence}'),"
             f" purchase_id bigint DEFAULT nextval('{purchase_sequence}')"
         )
     _create_temporary(cursor, LINES, _LINE_COLUMNS, ids)
@@ -460,10 +467,12 @@ def _write(cursor, record: StatementImport) -> None:
         # SQLite has no sequences; this transaction holds the database's write lock (it has
         # written the import record), so ids past the largest are free. Gaps are harmless.
         entry_base = reserve_ids(JournalEntry._meta.db_table, 1)[0]
+        transaction_base = reserve_ids(CardTransaction._meta.db_table, 1)[0]
         purchase_base = reserve_ids(Purchase._meta.db_table, 1)[0]
         cursor.execute(
-            f"UPDATE {LINES} SET entry_id = %s + line, purchase_id = %s + line",  # noqa: S608
-            [entry_base, purchase_base],
+            f"UPDATE {LINES} SET entry_id = %s + line, transaction_id = %s + line, "  # noqa: S608
+            "purchase_id = %s + line",
+            [entry_base, transaction_base, purchase_base],
         )
     kinds = " UNION ALL ".join(f"SELECT '{kind}' AS kind" for kind in AccountKind.values)
     ledger_kinds = ", ".join(f"'{kind}'" for kind in _LEDGER_KINDS)
@@ -509,15 +518,14 @@ def _write(cursor, record: StatementImport) -> None:
         f"WHERE {account}.budget_id = t.budget_id AND {account}.kind IN ({ledger_kinds})",
         [AccountKind.HOLDER_FUNDS],
     )
-    # Entries and purchases carry their ids from staging; card transactions take theirs as
-    # they are inserted, so in the file's order.
+    # Entries, card transactions and purchases carry their ids from staging (no sort).
     cursor.execute(
-        f"INSERT INTO {CardTransaction._meta.db_table} (source, reference, budget_id, card_id, "  # noqa: S608
-        "stripe_authorization_id, type, amount_pence, merchant_name, merchant_category_code, "
-        "merchant_postcode, merchant_id, occurred_on, held, entry_id, statement_import_id, "
-        f"created_at) SELECT %s, s.reference, c.budget_id, s.card_id, '', {spend_or_refund}, "
-        "s.amount_pence, m.name, m.mcc, m.postcode, '', s.occurred_on, %s, s.entry_id, %s, %s "
-        f"FROM {lines} ORDER BY s.line",
+        f"INSERT INTO {CardTransaction._meta.db_table} (id, source, reference, budget_id, "  # noqa: S608
+        "card_id, stripe_authorization_id, type, amount_pence, merchant_name, "
+        "merchant_category_code, merchant_postcode, merchant_id, occurred_on, held, entry_id, "
+        f"statement_import_id, created_at) SELECT s.transaction_id, %s, s.reference, "
+        f"c.budget_id, s.card_id, '', {spend_or_refund}, s.amount_pence, m.name, m.mcc, "
+        f"m.postcode, '', s.occurred_on, %s, s.entry_id, %s, %s FROM {lines}",
         [
             CardTransactionSource.STATEMENT,
             CardTransactionType.CAPTURE,
