@@ -455,6 +455,8 @@ class CardTransaction(models.Model):
         related_name="card_transactions",
         db_constraint=False,
     )
+    # Nothing reads transactions by card, and cards are cancelled, never deleted: no index
+    # (each costs every row of an import; deleting a card scans for its transactions).
     card = models.ForeignKey(
         Card,
         null=True,
@@ -462,6 +464,7 @@ class CardTransaction(models.Model):
         on_delete=models.PROTECT,
         related_name="transactions",
         db_constraint=False,
+        db_index=False,
     )
     # Indexed only where set (Stripe's): statement lines have none.
     stripe_authorization_id = models.CharField(max_length=64, blank=True)
