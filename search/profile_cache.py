@@ -29,7 +29,8 @@ organisation commits, its new version is written and the body is rendered
 under it straight away (``profile_warm``: a Celery task on the worker, or
 in-process at commit on the embedded default), once per organisation however
 many of its rows changed. A new all-profiles version queues every published
-organisation. ``profile:have:<id>`` records which key an organisation's body
+organisation on the worker (in-process, the embedded default leaves them to their
+next visit: rendering them all would hold up the change). ``profile:have:<id>`` records which key an organisation's body
 was last stored under, so ``profiles_warm_missing`` (the beat catch-up, the
 ``profiles_warm`` command) finds the organisations whose current version is
 not cached (never visited, new day, evicted) without reading any body.
@@ -282,11 +283,21 @@ def profile_changed(*, organisation_id: int | None) -> None:
 
 def profiles_all_changed() -> None:
     """Renew every profile's version once the current transaction commits, and render
-    every published organisation's body in the background."""
+    every published organisation's body in the background (on a worker)."""
+    token = _tokens().setdefault(ALL_KEY, uuid.uuid4().hex)
+    transaction.on_commit(lambda: _renew_and_warm(ALL_KEY, token, _warm_all))
+
+
+def _warm_all() -> None:
+    from django.conf import settings
+
     from .tasks import profiles_warm_all
 
-    token = _tokens().setdefault(ALL_KEY, uuid.uuid4().hex)
-    transaction.on_commit(lambda: _renew_and_warm(ALL_KEY, token, profiles_warm_all.delay))
+    # Rendering every profile takes seconds to minutes: a worker's job. In-process (the
+    # embedded default, no worker) it would hold up the change that caused it, so there
+    # each profile renders on its next visit, or through manage.py profiles_warm.
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        profiles_warm_all.delay()
 
 
 def fill_visitor_parts(

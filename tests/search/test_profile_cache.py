@@ -388,8 +388,11 @@ def test_nothing_personal_is_stored_in_a_body_warmed_or_rendered_for_a_visitor(p
         assert f"<!--scc:shortlist:{service.pk}-->" in html and "<!--scc:may-review-->" in html
 
 
-def test_a_rating_rebuild_renders_every_published_profile_again(provider, changed):
+def test_a_rating_rebuild_queues_every_published_profile_for_the_worker(
+    provider, changed, settings, monkeypatch
+):
     from marketplace.reviews.services import rating_summaries_refresh
+    from search.tasks import profiles_warm_all
 
     organisation, _ = provider
     ReviewFactory(
@@ -398,11 +401,34 @@ def test_a_rating_rebuild_renders_every_published_profile_again(provider, change
         public_title="Kind and patient",
     )
     profile()
+    queued = []
+    monkeypatch.setattr(profiles_warm_all, "delay", lambda: queued.append(True))
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # a worker takes the queued task
     with changed():
         Review.objects.update(status=ReviewStatus.PUBLISHED, published_at=timezone.now())
         rating_summaries_refresh()
+    assert queued == [True]
+    assert stored_body(organisation) is None  # the new version has nothing yet
+    assert profiles_warm_all() == 1  # what the worker runs
     html = stored_body(organisation)
     assert "Kind and patient" in html and "from 1 review" in html
+
+
+def test_in_process_a_rating_rebuild_leaves_profiles_to_their_next_visit(
+    provider, changed, monkeypatch
+):
+    from marketplace.reviews.services import rating_summaries_refresh
+    from search import profile_cache
+
+    organisation, _ = provider
+    profile()
+    renders = []
+    monkeypatch.setattr(
+        profile_cache, "profile_body_render", lambda **kwargs: renders.append(kwargs)
+    )
+    with changed():
+        rating_summaries_refresh()
+    assert renders == [] and stored_body(organisation) is None
 
 
 def test_the_command_renders_each_profile_not_cached_under_its_version_once(provider):
