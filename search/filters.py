@@ -106,6 +106,14 @@ class SearchForm(forms.Form):
         return cleaned
 
 
+class _SharedFields(dict):
+    """A form's ``base_fields`` that each form instance gets as a new dict of the same
+    (read-only) field objects: BaseForm.__init__ deep-copies ``base_fields``."""
+
+    def __deepcopy__(self, memo):
+        return dict(self)
+
+
 class ServiceSearchFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="Search",
@@ -187,14 +195,20 @@ class ServiceSearchFilter(django_filters.FilterSet):
     @cache
     def _form_class(cls) -> type[forms.Form]:
         """The form class, built once: its fields depend only on the filters declared here.
-        (Each form instance still gets its own copies of the fields, as Django forms do.)"""
+
+        Its form instances share the field objects instead of deep-copying all fifteen
+        (with their widgets and choices) for every search, as Django forms do so that a
+        view may change one form's fields: nothing changes these (the search view and
+        its templates only read them)."""
         filters = copy.deepcopy(cls.base_filters)
         fields = {name: filter_.field for name, filter_ in filters.items()}
         for name, field in fields.items():
             field.required = False
             if name in {"card", "vacancies"}:
                 field.widget = forms.CheckboxInput()
-        return type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+        form_class = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+        form_class.base_fields = _SharedFields(form_class.base_fields)
+        return form_class
 
     def get_form_class(self):
         return self._form_class()
