@@ -155,6 +155,22 @@ def _migration_data_snapshot(django_db_setup, django_db_blocker):
             _MIGRATION_DATA.setdefault(
                 connection.alias, connection.creation.serialize_db_to_string()
             )
+    yield
+    # Before pytest-django drops the test database. Code run while Playwright's event
+    # loop counted as running in this thread kept its connections per context, where
+    # nothing closes them; one left open makes the DROP DATABASE fail ("being accessed
+    # by other users") and leaves the database behind. End whatever this run left.
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            connection.close()
+            if connection.vendor != "postgresql":
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            connection.close()
 
 
 def _reset_sequences(connection) -> None:
