@@ -329,6 +329,39 @@ def incremental(rng: random.Random) -> None:
     with transaction.atomic():
         demand_rollups_apply(purchases=purchases, sign=-1)
         Purchase.objects.filter(pk__in=[p.pk for p in purchases]).delete()
+    # The same day as the data's own days are made: the purchases of the day before, again
+    # (mostly people's regular services, so few people are new to a cell that month).
+    like = [
+        Purchase(
+            **{
+                f.attname: getattr(p, f.attname)
+                for f in Purchase._meta.concrete_fields
+                if f.attname not in ("id", "occurred_on", "source_reference", "created_at")
+            },
+            occurred_on=day,
+            source_reference=f"bench-like-{time.time_ns()}-{i}",
+        )
+        for i, p in enumerate(
+            Purchase.objects.filter(
+                occurred_on=day - timedelta(days=1), source_reference__startswith="bench-"
+            )
+        )
+    ]
+    started = time.perf_counter()
+    with transaction.atomic():
+        Purchase.objects.bulk_create(like, batch_size=5000)
+        after_insert = time.perf_counter()
+        demand_rollups_apply(purchases=like, sign=1)
+    done = time.perf_counter()
+    print(
+        f"incremental: a day like the data's ({len(like):,} purchases: the day before's again) "
+        f"inserted in {after_insert - started:.2f} s, rollups applied in "
+        f"{done - after_insert:.2f} s (total {done - started:.2f} s)",
+        flush=True,
+    )
+    with transaction.atomic():
+        demand_rollups_apply(purchases=like, sign=-1)
+        Purchase.objects.filter(pk__in=[p.pk for p in like]).delete()
 
 
 def main():

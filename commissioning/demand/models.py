@@ -54,6 +54,11 @@ GROUPINGS: dict[str, tuple[str, ...]] = {
 }
 GROUPING_CHOICES = [(name, name.replace("_", " ")) for name in GROUPINGS]
 CELL_COLUMNS = ("grouping", "month", "category", "value", "value2")
+# Groupings whose people are also counted by month pattern (``DemandRollupPattern``): those
+# with the most reach rows (a person buys from many providers), where many people share few
+# patterns. The others are counted straight from the reach rows, which is fast enough for them
+# and spares every write the pattern upkeep.
+PATTERN_GROUPINGS = ("provider", "category_provider")
 # Reach windows: WINDOW_YEARS long, one starting every WINDOW_STEP years (in even years).
 WINDOW_YEARS = 4
 WINDOW_STEP = 2

@@ -18,6 +18,7 @@ empty; ``selectors`` then count people from the member table instead.
 from django.db import connection
 
 from .models import (
+    PATTERN_GROUPINGS,
     WINDOW_STEP,
     WINDOW_YEARS,
     DemandRollupMember,
@@ -29,6 +30,7 @@ REACH_TABLE = DemandRollupReach._meta.db_table
 PATTERN_TABLE = DemandRollupPattern._meta.db_table
 PATTERN_KEY = ("grouping", "first_year", "category", "value", "value2", "months")
 _PKEY = ", ".join(PATTERN_KEY)
+_PATTERNED = "grouping IN (" + ", ".join(f"'{name}'" for name in PATTERN_GROUPINGS) + ")"
 MEMBER_TABLE = DemandRollupMember._meta.db_table
 REACH_KEY = ("grouping", "first_year", "category", "value", "value2", "budget_holder_id")
 _KEY = ", ".join(REACH_KEY)
@@ -50,13 +52,14 @@ _FOLD = (
     f"FROM {{source}} CROSS JOIN LATERAL {_WINDOWS} AS w (first_year) GROUP BY 1, 2, 3, 4, 5, 6"
 )
 
-# PostgreSQL triggers on the member table (installed by migration 0005).
+# PostgreSQL triggers on the member table (installed by migrations 0005 and 0007).
 TRIGGERS_SQL = f"""
 CREATE OR REPLACE FUNCTION demand_reach_members_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO {REACH_TABLE} ({_KEY}, months)
     {_FOLD.format(source="added")} ORDER BY 1, 2, 3, 4, 5, 6
-    ON CONFLICT ({_KEY}) DO UPDATE SET months = {REACH_TABLE}.months | excluded.months;
+    ON CONFLICT ({_KEY}) DO UPDATE SET months = {REACH_TABLE}.months | excluded.months
+    WHERE {REACH_TABLE}.months | excluded.months <> {REACH_TABLE}.months;
     RETURN NULL;
 END $$;
 
@@ -99,34 +102,31 @@ CREATE TRIGGER demand_reach_members_emptied AFTER TRUNCATE ON {MEMBER_TABLE}
     FOR EACH STATEMENT EXECUTE FUNCTION demand_reach_members_emptied();
 """  # noqa: S608
 
-# PostgreSQL triggers on the reach table keeping the patterns (installed by migration 0006).
-# A changed reach row moves one person from its old mask's pattern to its new one.
+# PostgreSQL triggers on the reach table keeping the patterns of ``PATTERN_GROUPINGS``
+# (installed by migrations 0006 and 0007).
+# A changed reach row moves one person from its old mask's pattern to its new one. A pattern
+# left with no people keeps its row (at 0, which every count ignores) rather than pay for
+# finding and deleting it on every write; a rebuild drops them.
 _PATTERN_DELTA = (
     f"INSERT INTO {PATTERN_TABLE} ({_PKEY}, people) "  # noqa: S608
     f"SELECT {_PKEY}, SUM(change) FROM ({{rows}}) AS changes GROUP BY {_PKEY} "
     f"HAVING SUM(change) <> 0 ORDER BY {_PKEY} "
     f"ON CONFLICT ({_PKEY}) DO UPDATE SET people = {PATTERN_TABLE}.people + excluded.people"
 )
-_PATTERN_EMPTIED = (
-    f"DELETE FROM {PATTERN_TABLE} p USING (SELECT DISTINCT {_PKEY} FROM old_rows) AS o "  # noqa: S608
-    "WHERE p.people = 0 AND (p.grouping, p.first_year, p.category, p.value, p.value2, p.months)"
-    " = (o.grouping, o.first_year, o.category, o.value, o.value2, o.months)"
+_PATTERN_MOVES = (
+    f"SELECT {_PKEY}, 1 AS change FROM new_rows WHERE {_PATTERNED} "  # noqa: S608
+    f"UNION ALL SELECT {_PKEY}, -1 FROM old_rows WHERE {_PATTERNED}"
 )
 PATTERN_TRIGGERS_SQL = f"""
 CREATE OR REPLACE FUNCTION demand_patterns_reach_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    {_PATTERN_DELTA.format(rows=f"SELECT {_PKEY}, 1 AS change FROM new_rows")};
+    {_PATTERN_DELTA.format(rows=f"SELECT {_PKEY}, 1 AS change FROM new_rows WHERE {_PATTERNED}")};
     RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION demand_patterns_reach_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    {
-    _PATTERN_DELTA.format(
-        rows=f"SELECT {_PKEY}, 1 AS change FROM new_rows UNION ALL SELECT {_PKEY}, -1 FROM old_rows"
-    )
-};
-    {_PATTERN_EMPTIED};
+    {_PATTERN_DELTA.format(rows=_PATTERN_MOVES)};
     RETURN NULL;
 END $$;
 
@@ -136,8 +136,7 @@ BEGIN
         DELETE FROM {PATTERN_TABLE};  -- every reach row gone (a rebuild)
         RETURN NULL;
     END IF;
-    {_PATTERN_DELTA.format(rows=f"SELECT {_PKEY}, -1 AS change FROM old_rows")};
-    {_PATTERN_EMPTIED};
+    {_PATTERN_DELTA.format(rows=f"SELECT {_PKEY}, -1 AS change FROM old_rows WHERE {_PATTERNED}")};
     RETURN NULL;
 END $$;
 
@@ -228,7 +227,7 @@ def reach_differences() -> list[str]:
     ]
 
 
-_PATTERN_FOLD = f"SELECT {_PKEY}, COUNT(*) FROM {REACH_TABLE} GROUP BY {_PKEY}"  # noqa: S608
+_PATTERN_FOLD = f"SELECT {_PKEY}, COUNT(*) FROM {REACH_TABLE} WHERE {_PATTERNED} GROUP BY {_PKEY}"  # noqa: S608
 
 
 def patterns_rebuild_sql(conn=None) -> int:
@@ -255,7 +254,7 @@ def pattern_differences() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {_PKEY}, w.people, p.people FROM ({_PATTERN_FOLD}) w ({_PKEY}, people) "  # noqa: S608
-            f"FULL JOIN {PATTERN_TABLE} p USING ({_PKEY}) "
+            f"FULL JOIN (SELECT * FROM {PATTERN_TABLE} WHERE people <> 0) p USING ({_PKEY}) "
             "WHERE w.people IS DISTINCT FROM p.people ORDER BY 1, 2, 3, 4, 5, 6 LIMIT 100"
         )
         rows = cursor.fetchall()

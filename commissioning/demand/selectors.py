@@ -24,6 +24,7 @@ from marketplace.providers.taxonomy import ServiceCategory
 
 from .models import (
     GROUPINGS,
+    PATTERN_GROUPINGS,
     WINDOW_STEP,
     WINDOW_YEARS,
     BlockContract,
@@ -484,7 +485,9 @@ def _reach_holders(
     one_row_per_person = set(GROUPINGS[grouping]) <= set(query.group_by)
     # One row per person and group: count people by their month patterns, weighted by how
     # many share each, rather than one by one.
-    by_pattern = one_row_per_person and (by_month or len(windows) == 1)
+    by_pattern = (
+        one_row_per_person and grouping in PATTERN_GROUPINGS and (by_month or len(windows) == 1)
+    )
     if by_pattern:
         table, person, weight = DemandRollupPattern._meta.db_table, "", "r.people"
     else:
@@ -501,7 +504,7 @@ def _reach_holders(
         months.append(month)
         month = add_months(month, 1)
     if not by_month:
-        if by_pattern:
+        if one_row_per_person and len(windows) == 1:
             counts = "SUM(weight), COALESCE(SUM(weight) FILTER (WHERE shown <> 0), 0)"
             source = f"({rows}) reach WHERE every <> 0"
         else:

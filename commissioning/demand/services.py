@@ -266,8 +266,10 @@ def demand_rollups_apply_sql(*, purchases_sql: str, params: Iterable = (), sign:
     (at least those in ``_PURCHASE_COLUMNS``), e.g. the purchases an import
     has just inserted. The same guarantees as ``demand_rollups_apply``: in
     the caller's transaction; each cell changed by one upsert, in key order;
-    members added (or taken away) with their purchase counts and each touched
-    cell's holder count recounted from its members; empty cells and members
+    members added (or taken away) with their purchase counts; each touched
+    cell's holder count changed by the members the batch added and removed
+    (on PostgreSQL, as the member upsert and delete report them; elsewhere
+    recounted from its members); empty cells and members
     deleted on ``sign=-1``; Elasticsearch updated after commit. Returns the
     cells touched.
     """
@@ -310,25 +312,37 @@ def demand_rollups_apply_sql(*, purchases_sql: str, params: Iterable = (), sign:
             [sign, sign],
         )
         cells = cursor.rowcount
-        cursor.execute(
+        upsert_members = (
             f"INSERT INTO {MEMBER_TABLE} ({columns}, budget_holder_id, purchase_count) "  # noqa: S608
             f"SELECT {columns}, budget_holder_id, %s * purchase_count FROM {_DELTA_TABLE} "
             f"WHERE 1 = 1 ORDER BY {columns}, budget_holder_id "
             f"ON CONFLICT ({columns}, budget_holder_id) DO UPDATE SET "
-            f"purchase_count = {MEMBER_TABLE}.purchase_count + excluded.purchase_count",
-            [sign],
+            f"purchase_count = {MEMBER_TABLE}.purchase_count + excluded.purchase_count"
         )
-        if sign < 0:
-            cursor.execute(
-                f"DELETE FROM {MEMBER_TABLE} WHERE purchase_count <= 0 AND "  # noqa: S608
-                f"({columns}, budget_holder_id) IN "
-                f"(SELECT {columns}, budget_holder_id FROM {_DELTA_TABLE})"
+        remove_members = (
+            f"DELETE FROM {MEMBER_TABLE} WHERE purchase_count <= 0 AND "  # noqa: S608
+            f"({columns}, budget_holder_id) IN "
+            f"(SELECT {columns}, budget_holder_id FROM {_DELTA_TABLE})"
+        )
+        if connection.vendor == "postgresql":
+            # Each cell's people change by the members this batch adds and removes, as the
+            # member upsert reports them (xmax = 0: inserted, not updated; a concurrent writer
+            # of the same member queues on its row, so only one of them inserts it). The cell
+            # rows are already locked by the upsert above. No recount over the cells' members.
+            _add_to_holder_counts(
+                cursor, f"{upsert_members} RETURNING {columns}, (xmax = 0) AS added", [sign]
             )
-        cursor.execute(
-            f"UPDATE {ROLLUP_TABLE} SET holder_count = ("  # noqa: S608
-            f"SELECT COUNT(*) FROM {MEMBER_TABLE} m WHERE {cell_match}"
-            f") WHERE ({columns}) IN (SELECT {columns} FROM {_DELTA_TABLE})"
-        )
+            if sign < 0:
+                _add_to_holder_counts(cursor, f"{remove_members} RETURNING {columns}, -1", [])
+        else:
+            cursor.execute(upsert_members, [sign])
+            if sign < 0:
+                cursor.execute(remove_members)
+            cursor.execute(
+                f"UPDATE {ROLLUP_TABLE} SET holder_count = ("  # noqa: S608
+                f"SELECT COUNT(*) FROM {MEMBER_TABLE} m WHERE {cell_match}"
+                f") WHERE ({columns}) IN (SELECT {columns} FROM {_DELTA_TABLE})"
+            )
         if sign < 0:
             cursor.execute(
                 f"DELETE FROM {ROLLUP_TABLE} WHERE purchase_count <= 0 AND "  # noqa: S608
@@ -344,6 +358,20 @@ def demand_rollups_apply_sql(*, purchases_sql: str, params: Iterable = (), sign:
 
         enqueue_on_commit(purchases_index, purchase_ids=purchase_ids)
     return cells
+
+
+def _add_to_holder_counts(cursor, member_change_sql: str, params: list) -> None:
+    """Run a member change whose RETURNING gives ``(cell columns, change)`` rows (a boolean
+    change counts 1 when true), and add each cell's total change to its holder count."""
+    columns = ", ".join(CELL_COLUMNS)
+    match = " AND ".join(f"r.{c} = n.{c}" for c in CELL_COLUMNS)
+    cursor.execute(
+        f"WITH changed ({columns}, change) AS ({member_change_sql}) "  # noqa: S608
+        f"UPDATE {ROLLUP_TABLE} r SET holder_count = r.holder_count + n.change "
+        f"FROM (SELECT {columns}, SUM(CAST(change AS integer)) AS change FROM changed "
+        f"GROUP BY {columns}) n WHERE {match} AND n.change <> 0",
+        params,
+    )
 
 
 def demand_rollup_apply(*, purchase: Purchase, sign: int) -> None:

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from commissioning.demand.models import (
+    PATTERN_GROUPINGS,
     DemandRollupMember,
     DemandRollupPattern,
     DemandRollupReach,
@@ -64,23 +65,29 @@ def test_a_person_has_a_row_per_cell_in_both_windows_holding_a_month_with_a_bit_
 
 
 def test_people_buying_in_the_same_months_share_one_pattern():
+    carers = provider("Carers Ltd")
     ann, bob, cat = people(3)
     for holder in (ann, bob, cat):
-        buy(holder=holder, occurred_on=date(2025, 1, 5))
-        buy(holder=holder, occurred_on=date(2025, 2, 5))
-    buy(holder=cat, occurred_on=date(2025, 3, 5))
+        buy(holder=holder, organisation=carers, occurred_on=date(2025, 1, 5))
+        buy(holder=holder, organisation=carers, occurred_on=date(2025, 2, 5))
+    buy(holder=cat, organisation=carers, occurred_on=date(2025, 3, 5))
 
-    patterns = DemandRollupPattern.objects.filter(grouping="locality", first_year=2024)
+    # Patterns a person has moved out of stay, at 0 people, until a rebuild.
+    patterns = DemandRollupPattern.objects.filter(
+        grouping="provider", first_year=2024, people__gt=0
+    )
     assert set(patterns.values_list("months", "people")) == {
         (_bits(12, 13), 2),
         (_bits(12, 13, 14), 1),
     }
     period = DemandQuery(start=date(2025, 1, 1), end=date(2025, 3, 1))
-    assert [
-        r["holders"] for r in rollup_figures(query=period.with_changes(group_by=("locality",)))
-    ] == [3]
-    by_month = rollup_figures(query=period.with_changes(group_by=("month", "locality")))
+    by_provider = rollup_figures(query=period.with_changes(group_by=("provider",)))
+    assert [r["holders"] for r in by_provider] == [3]
+    by_month = rollup_figures(query=period.with_changes(group_by=("month", "provider")))
     assert [r["holders"] for r in by_month] == [3, 3, 1]
+    # Cat's March purchase refunded away: she joins the others' pattern.
+    demand_rollups_apply(purchases=list(Purchase.objects.filter(occurred_on__month=3)), sign=-1)
+    assert set(patterns.values_list("months", "people")) == {(_bits(12, 13), 3)}
     assert pattern_differences() == []
 
 
@@ -164,7 +171,7 @@ def test_rebuild_and_repair_give_the_same_reach():
     assert reach_rebuild_sql() == len(before)
     assert reach_differences() == []
     assert pattern_differences() == []
-    DemandRollupPattern.objects.filter(grouping="total").delete()
+    DemandRollupPattern.objects.filter(grouping="provider").delete()
     assert pattern_differences()
     assert patterns_rebuild_sql() == DemandRollupPattern.objects.count()
     assert pattern_differences() == []
@@ -280,10 +287,13 @@ def test_each_dimension_has_its_own_grouping_kept_in_step_through_refunds_remova
     assert pattern_differences() == []
 
     before = set(DemandRollupReach.objects.values_list("pk", "months"))
-    patterns = set(DemandRollupPattern.objects.values_list("pk", "people"))
+    patterns = set(DemandRollupPattern.objects.filter(people__gt=0).values_list("pk", "people"))
     demand_rollups_rebuild()
     assert set(DemandRollupReach.objects.values_list("pk", "months")) == before
     assert set(DemandRollupPattern.objects.values_list("pk", "people")) == patterns
+    assert set(DemandRollupPattern.objects.values_list("grouping", flat=True)) == set(
+        PATTERN_GROUPINGS
+    )
 
 
 @pytest.mark.parametrize(
