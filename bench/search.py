@@ -68,11 +68,12 @@ reviews, 10,114 published organisations; PostgreSQL 15 + Elasticsearch 8.19 + Re
 shared with other sessions on 2 cores, which were busy: load average 4.2 -> 4.7 during
 the "after" run, 4.5 -> 7.3 during the "before" one, two busy-loop processes of another
 session running throughout; gunicorn config.settings.bench 4 workers x 2 threads,
-keep-alive 30; wrk; 10 s per row). "Before" is bdb6e1f (profiles warmed by the
+keep-alive 30; wrk; 10 s per row). "After" is the server as of a2ff2b6 (09ade29's
+cheaper search form not yet in it); "before" is bdb6e1f (profiles warmed by the
 benchmark's own visits, full documents from Elasticsearch) served from a copy of that
 tree against the same database and index, run straight after "after"::
 
-                                   before (bdb6e1f)          after (a6f5674)
+                                   before (bdb6e1f)          after (a2ff2b6)
                                  p50    p95   req/s        p50    p95   req/s
     /find/               1      21.0   39.8   42.8        17.6   40.0   47.4
     /find/               8     159.3  472.0   34.8        69.6  116.2  113.7
@@ -88,14 +89,26 @@ tree against the same database and index, run straight after "after"::
     2.74 and 1.41 at 8. Before: 1.81 and 2.44 at 1 (its bare ES rows were slowed by
     the other sessions' Elasticsearch work), 2.61 and 3.13 at 8.
 
+Two later runs of the final tree (09ade29) were disturbed by other sessions'
+benchmarks and test runs starting mid-run (their bare ES rows are 2x the first run's):
+19:27 (load 2.9 -> 7.3): /find/ 48.3 / 75.5 ms at 1 client, 209.3 / 443.7 at 8; steady
+profile 11.1 / 20.0 and 68.1 / 192.5; bare ES (wrk) 13.8 / 30.5 and 62.4 / 119.9.
+19:32 (load 4.3 -> 5.3): /find/ 19.6 / 27.6 ms at 1 client (50.6 req/s), 153.4 / 205.7
+at 8 (51.2 req/s); steady profile 5.5 / 10.3 (171.8 req/s) and 57.9 / 92.7 (134.7 req/s);
+cold profile 30.9 / 41.5 and 310.6 / 699.3; bare ES (wrk) 11.8 / 28.0 and 41.8 / 72.0;
+ratio 1.67 (wrk) and 1.11 (Python client) at 1 client, 3.67 and 3.76 at 8 (p50 / p95).
+These rows move with whatever else the 2 cores run; none of them is a quiet figure.
+
 The two columns ran under different load (see the bare ES rows, which time the same
 kind of request in both), so compare them with care; the load-independent figures
 are the in-process ones (Django test client, config.settings.bench, same data, CPU
 time of the process with time.process_time, queries with CaptureQueriesContext;
-300 searches, 250 providers; the test client's own cost included)::
+300 searches, 250 providers; the test client's own cost included; before and after
+run alternately at 19:30, load average 4.4 -> 5.2: /find/ 13.7, 14.9, 15.4 ms before
+and 8.0, 9.3, 7.9 after)::
 
-                                      before (bdb6e1f)      after
-    /find/                            12.6 ms, 1 query      8.2 ms, 1 query
+                                      before (bdb6e1f)      after (09ade29)
+    /find/                            12.6 ms, 1 query      7.9 ms, 1 query
     profile, first visit              23.8 ms, 11.5 queries 24.1 ms, 11.5 queries
     profile, cached                    4.3 ms, 1 query       4.3 ms, 1 query
     profile, warmed in the background  (none)               about 11-13 ms, 8 queries
@@ -105,23 +118,27 @@ time of the process with time.process_time, queries with CaptureQueriesContext;
 are written in Python (search.presenters; byte-for-byte the HTML the templates wrote);
 the Elasticsearch body is plain JSON (the same query the DSL built) and asks only for
 the fields a result shows (``_source`` includes: the answer is 57% of its former size); the
-search log is one plain INSERT. What is left of its CPU: the page template and base
-chrome (about 2 ms), the Elasticsearch client and JSON (about 1.4 ms), the filter
-form (0.8 ms) and the 14 middleware (about 1 ms).
+search log is one plain INSERT; the search form's instances share their fields
+(validation 0.54 -> 0.18 ms). What is left of its CPU: the page template and base
+chrome (about 2 ms), the Elasticsearch client and JSON (about 1.4 ms, 0.35 ms of it
+the client library over bare urllib3), the 14 middleware and URL resolving (about
+1 ms).
 
 Profiles: visitors get the cached body in steady state (search.profile_cache): every
 change renews the organisation's version after commit and renders its body at once
 (a Celery task; in-process on the embedded default), once per organisation per
 transaction; an all-profiles renewal (the nightly rating rebuild) renders every
-published one; the beat catch-up and ``manage.py profiles_warm`` render whatever is
+published one on the worker (in batches sharing their queries); the beat catch-up and ``manage.py profiles_warm`` render whatever is
 not cached under its current version (a new day, an eviction, a cleared cache).
 
-Goals on this machine, this run: profile p95 < 60 ms at 8 clients met in steady state
-(32.7 ms) and not for first visits after the cache is dropped (423 ms: every request
-renders, 11.5 queries and about 20 ms of CPU each, 8 clients on 2 busy cores); /find/
-p95 < 80 ms at 8 clients not met (116 ms); the p50 ratio < 2 not met (2.6 with wrk,
-2.35 with the Python client at 1 client): /find/ still costs about 7.5 ms of Python
-per request beside Elasticsearch's 5-7 ms.
+Goals on this machine, in the 19:08 run: profile p95 < 60 ms at 8 clients met in
+steady state (32.7 ms; 92.7 ms in the disturbed 19:32 run) and not for first visits
+after the cache is dropped (423 ms: every request renders, 11.5 queries and about
+20 ms of CPU each, 8 clients on 2 busy cores); /find/ p95 < 80 ms at 8 clients not
+met (116 ms); the p50 ratio < 2 not met at 1 client in the 19:08 run (2.64 wrk, 2.35
+Python client) and met in the 19:32 one only because its bare ES rows were slowed
+(1.67, 1.11), so not shown: /find/ still costs about 7.5-8 ms of Python per request
+beside Elasticsearch's 5-7 ms. A quiet machine is needed to settle the /find/ rows.
 """
 
 import argparse
