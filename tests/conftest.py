@@ -150,8 +150,15 @@ def _migration_data_snapshot(django_db_setup, django_db_blocker):
     workflows, the role groups and permissions), to put back after transactional tests."""
     from django.db import connections
 
+    # pytest-django sets up test databases only when a collected test uses one; a run
+    # of database-free tests must not read (or end sessions on) the real database.
+    test_databases = [
+        connection
+        for connection in connections.all()
+        if connection.settings_dict["NAME"] == connection.creation._get_test_db_name()
+    ]
     with django_db_blocker.unblock():
-        for connection in connections.all():
+        for connection in test_databases:
             _MIGRATION_DATA.setdefault(
                 connection.alias, connection.creation.serialize_db_to_string()
             )
@@ -161,7 +168,7 @@ def _migration_data_snapshot(django_db_setup, django_db_blocker):
     # nothing closes them; one left open makes the DROP DATABASE fail ("being accessed
     # by other users") and leaves the database behind. End whatever this run left.
     with django_db_blocker.unblock():
-        for connection in connections.all():
+        for connection in test_databases:
             connection.close()
             if connection.vendor != "postgresql":
                 continue
