@@ -132,6 +132,17 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Per process unless production/bench settings name a Redis. Django's default of 300
+# entries is too few: the embedded default's ~300 cached provider profiles alone would
+# push out the page chrome and search advice.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "social-care-connect",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+}
+
 # Accounts
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
