@@ -204,7 +204,10 @@ def _search(query: DemandQuery, body_query: dict, aggs: dict) -> list[tuple[tupl
         )
         bucket = dict(result["aggregations"], doc_count=result["hits"]["total"]["value"])
         return [((), bucket)]
-    if len(query.group_by) <= 2:
+    if len(query.group_by) <= 2 or "provider" not in query.group_by:
+        # Few enough buckets for nested terms (a year of month x category x locality is
+        # ~4,000); with providers under two more dimensions they could pass the search's
+        # bucket limit, so those page through a composite aggregation.
         return _search_terms(query, body_query, aggs)
     sources = [{name: {"terms": {"field": DIMENSIONS[name]}}} for name in query.group_by]
     out, after = [], None
@@ -233,7 +236,7 @@ TERMS_SIZE = 10_000
 
 
 def _search_terms(query: DemandQuery, body_query: dict, aggs: dict) -> list[tuple[tuple, dict]]:
-    """Groups of one or two dimensions as nested ``terms`` aggregations, which read the
+    """Groups as nested ``terms`` aggregations, which read the
     fields' global ordinals and run about twice as fast as a ``composite`` over the same
     fields (a category x provider breakdown over a year of 5,000,000 purchases: ~0.3 s
     against ~0.7 s)."""
