@@ -40,6 +40,14 @@ from .taxonomy import ServiceCategory
 STALE_AFTER = timedelta(days=182)
 
 
+class WebsiteField(models.URLField):
+    """A web address; one typed without a scheme ("example.org") is read as https://,
+    Django 6's default, in every form built from the model (ours and Wagtail's)."""
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"assume_scheme": "https", **kwargs})
+
+
 class Sector(models.TextChoices):
     COUNCIL = "council", "Council"
     VOLUNTARY = "voluntary", "Voluntary or third sector"
@@ -82,7 +90,7 @@ class Organisation(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin,
     cqc_provider_id = models.CharField(
         "CQC provider id", max_length=20, blank=True, help_text="For example 1-101613148."
     )
-    website = models.URLField(blank=True)
+    website = WebsiteField(blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     logo = models.ForeignKey(
@@ -337,7 +345,7 @@ class Service(
     contact_name = models.CharField(max_length=120, blank=True)
     contact_phone = models.CharField(max_length=40, blank=True)
     contact_email = models.EmailField(blank=True)
-    website = models.URLField(blank=True)
+    website = WebsiteField(blank=True)
     cqc_location_id = models.CharField(
         "CQC location id",
         max_length=20,
