@@ -2,9 +2,9 @@
 
 A foreign-key constraint makes PostgreSQL look up (and lock) the parent of every inserted
 row with a query of its own. For the tables a statement import fills, thousands of rows
-at a time, that was the largest single cost of an import. The references listed in
-``budgets.models.CHECKED_REFERENCES`` and ``payments.models.CHECKED_REFERENCES`` have no
-constraint (``db_constraint=False``); these triggers keep its guarantees:
+at a time, that was the largest single cost of an import. The references declared with
+``db_constraint=False`` (on journal entries, postings, card transactions and purchases)
+have no constraint; these triggers keep its guarantees:
 
 - after every INSERT or UPDATE statement on the child table, one query over the
   statement's new rows (a transition table) finds every distinct parent id, locks those

@@ -210,16 +210,7 @@ class EntryKind(models.TextChoices):
 # foreign key would lock each), and a parent row that is still referenced cannot be
 # deleted or have its id changed. ``on_delete`` still applies in the ORM (on SQLite, the
 # one-writer embedded default, that and the writers are all there is: see
-# checked_references.py). The references checked this way:
-CHECKED_REFERENCES = (
-    ("JournalEntry", "budget"),
-    ("Posting", "entry"),
-    ("Posting", "account"),
-    ("CardTransaction", "budget"),
-    ("CardTransaction", "card"),
-    ("CardTransaction", "entry"),
-    ("CardTransaction", "statement_import"),
-)
+# checked_references.py). Such a reference is declared with ``db_constraint=False``.
 
 
 class ImmutableQuerySet(models.QuerySet):
@@ -233,7 +224,7 @@ class ImmutableQuerySet(models.QuerySet):
 class JournalEntry(models.Model):
     """One balanced movement of money, traceable to the event that caused it."""
 
-    # A checked reference (see CHECKED_REFERENCES); the (budget, occurred_on) index serves it.
+    # A checked reference (the note above); the (budget, occurred_on) index serves it.
     budget = models.ForeignKey(
         PersonalBudget,
         on_delete=models.PROTECT,
@@ -284,7 +275,7 @@ class JournalEntry(models.Model):
 class Posting(models.Model):
     """One line of a journal entry: an amount on one account. Never zero."""
 
-    # Checked references (see CHECKED_REFERENCES).
+    # Checked references (the note above JournalEntry).
     entry = models.ForeignKey(
         JournalEntry, on_delete=models.PROTECT, related_name="postings", db_constraint=False
     )
@@ -448,7 +439,7 @@ class CardTransaction(models.Model):
 
     source = models.CharField(max_length=10, choices=CardTransactionSource.choices)
     reference = models.CharField(max_length=120)
-    # budget, card, entry and statement_import are checked references (see CHECKED_REFERENCES).
+    # budget, card, entry and statement_import are checked references (note above JournalEntry).
     budget = models.ForeignKey(
         PersonalBudget,
         on_delete=models.PROTECT,

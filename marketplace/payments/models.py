@@ -20,10 +20,6 @@ class MatchStatus(models.TextChoices):
     UNMATCHED = "unmatched", "Not matched"
 
 
-# Checked references (see Purchase): model name and field.
-CHECKED_REFERENCES = (("Purchase", "budget_holder"), ("Purchase", "organisation"))
-
-
 class Purchase(models.Model):
     """One thing a budget holder bought, from whichever channel it came.
 
@@ -35,7 +31,7 @@ class Purchase(models.Model):
     ``budget_holder`` and ``organisation`` are checked references: no per-row foreign-key
     constraint (statement imports write purchases by the thousand), but the database proves
     them once per statement and refuses to delete a parent still referenced
-    (marketplace/budgets/checked_references.py; ``CHECKED_REFERENCES`` below).
+    (marketplace/budgets/checked_references.py).
     """
 
     # Served by the (budget_holder, organisation, occurred_on) index: no index of its own.
