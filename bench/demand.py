@@ -353,17 +353,7 @@ def incremental(rng: random.Random) -> None:
                 sector=sector,
             )
         )
-    started = time.perf_counter()
-    with transaction.atomic():
-        Purchase.objects.bulk_create(purchases, batch_size=5000)
-        after_insert = time.perf_counter()
-        demand_rollups_apply(purchases=purchases, sign=1)
-    done = time.perf_counter()
-    print(
-        f"incremental: a day's {per_day:,} purchases inserted in {after_insert - started:.2f} s, "
-        f"rollups applied in {done - after_insert:.2f} s (total {done - started:.2f} s)",
-        flush=True,
-    )
+    _add_day(purchases, f"a day's {per_day:,} purchases")
     started = time.perf_counter()
     with transaction.atomic():
         demand_rollups_apply(purchases=purchases, sign=-1)
@@ -374,9 +364,7 @@ def incremental(rng: random.Random) -> None:
         f"put back in {time.perf_counter() - middle:.2f} s",
         flush=True,
     )
-    with transaction.atomic():
-        demand_rollups_apply(purchases=purchases, sign=-1)
-        Purchase.objects.filter(pk__in=[p.pk for p in purchases]).delete()
+    _remove_day(purchases)
     # The same day as the data's own days are made: the purchases of the day before, again
     # (mostly people's regular services, so few people are new to a cell that month).
     like = [
@@ -395,21 +383,30 @@ def incremental(rng: random.Random) -> None:
             )
         )
     ]
+    _add_day(like, f"a day like the data's ({len(like):,} purchases: the day before's again)")
+    _remove_day(like)
+
+
+def _add_day(purchases: list[Purchase], label: str) -> None:
+    """Insert a day's purchases and apply them to the rollups in one transaction, timed."""
     started = time.perf_counter()
     with transaction.atomic():
-        Purchase.objects.bulk_create(like, batch_size=5000)
+        Purchase.objects.bulk_create(purchases, batch_size=5000)
         after_insert = time.perf_counter()
-        demand_rollups_apply(purchases=like, sign=1)
+        demand_rollups_apply(purchases=purchases, sign=1)
     done = time.perf_counter()
     print(
-        f"incremental: a day like the data's ({len(like):,} purchases: the day before's again) "
-        f"inserted in {after_insert - started:.2f} s, rollups applied in "
-        f"{done - after_insert:.2f} s (total {done - started:.2f} s)",
+        f"incremental: {label} inserted in {after_insert - started:.2f} s, "
+        f"rollups applied in {done - after_insert:.2f} s (total {done - started:.2f} s)",
         flush=True,
     )
+
+
+def _remove_day(purchases: list[Purchase]) -> None:
+    """Take a day added by _add_day out again, so later runs find the data as built."""
     with transaction.atomic():
-        demand_rollups_apply(purchases=like, sign=-1)
-        Purchase.objects.filter(pk__in=[p.pk for p in like]).delete()
+        demand_rollups_apply(purchases=purchases, sign=-1)
+        Purchase.objects.filter(pk__in=[p.pk for p in purchases]).delete()
 
 
 def main():
