@@ -126,17 +126,20 @@ _CARD = """
           </ul>
           <p class="govuk-body">{summary}</p>
           {last_checked}
-          <form method="post" action="{action_url}" class="app-print-hide">\
-<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}">
-            <input type="hidden" name="service" value="{service_id}">
-            <input type="hidden" name="next" value="{next_path}">
-            <input type="hidden" name="action" value="{action}">
-            <button type="submit" class="govuk-button govuk-button--secondary \
-govuk-!-margin-bottom-0" data-module="govuk-button">{button} shortlist<span \
-class="govuk-visually-hidden">: {name}</span></button>
-          </form>
+          {shortlist_form}
         </li>
         """
+# directory/includes/shortlist_button.html, for the result cards and the cached profile.
+_SHORTLIST_FORM = """\
+<form method="post" action="{action_url}" class="app-print-hide">\
+<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}">
+  <input type="hidden" name="service" value="{service_id}">
+  <input type="hidden" name="next" value="{next_path}">
+  <input type="hidden" name="action" value="{action}">
+  <button type="submit" class="govuk-button govuk-button--secondary \
+govuk-!-margin-bottom-0" data-module="govuk-button">{button} shortlist<span \
+class="govuk-visually-hidden">: {service_name}</span></button>
+</form>"""
 _TAKES_CARD = '<strong class="govuk-tag govuk-tag--green">Takes the prepayment card</strong>'
 _CLOSED = (
     '<li class="app-provider-card__meta-item">'
@@ -152,16 +155,34 @@ def _escape(value) -> str:
     return html.escape(str(value))
 
 
+def shortlist_form_html(
+    *,
+    service_id: int,
+    service_name: str,
+    on_list: bool,
+    csrf_token: str,
+    action_url: str,
+    next_path: str,
+) -> SafeString:
+    """A service's add-to / remove-from shortlist form, every value escaped."""
+    return mark_safe(  # noqa: S308 - every value is escaped
+        _SHORTLIST_FORM.format(
+            action_url=_escape(action_url),
+            csrf_token=_escape(csrf_token),
+            service_id=_escape(service_id),
+            next_path=_escape(next_path),
+            action="remove" if on_list else "add",
+            button="Remove from" if on_list else "Add to",
+            service_name=_escape(service_name),
+        )
+    )
+
+
 def result_cards_html(
     cards: list[dict], *, csrf_token: str, action_url: str, next_path: str
 ) -> SafeString:
     """The ``<li>`` of each result card (result_card) with its shortlist form."""
     escape = _escape
-    shared = {
-        "csrf_token": escape(csrf_token),
-        "action_url": escape(action_url),
-        "next_path": escape(next_path),
-    }
     parts = []
     for card in cards:
         distance = card["distance_miles"]
@@ -196,10 +217,14 @@ def result_cards_html(
                     if card["last_checked"]
                     else ""
                 ),
-                service_id=escape(card["service_id"]),
-                action="remove" if card["on_shortlist"] else "add",
-                button="Remove from" if card["on_shortlist"] else "Add to",
-                **shared,
+                shortlist_form=shortlist_form_html(
+                    service_id=card["service_id"],
+                    service_name=card["name"],
+                    on_list=card["on_shortlist"],
+                    csrf_token=csrf_token,
+                    action_url=action_url,
+                    next_path=next_path,
+                ),
             )
         )
     return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped

@@ -49,8 +49,9 @@ from django.http import HttpRequest
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+
+from .presenters import shortlist_form_html
 
 logger = logging.getLogger(__name__)
 
@@ -316,23 +317,13 @@ def fill_visitor_parts(
         if match.group(2) is None:
             return may_review_html
         service_id = int(match.group(2))
-        on_list = service_id in shortlist
-        return format_html(
-            '<form method="post" action="{}" class="app-print-hide">'
-            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">\n'
-            '    <input type="hidden" name="service" value="{}">\n'
-            '    <input type="hidden" name="next" value="{}">\n'
-            '    <input type="hidden" name="action" value="{}">\n'
-            '    <button type="submit" class="govuk-button govuk-button--secondary '
-            'govuk-!-margin-bottom-0" data-module="govuk-button">{}<span '
-            'class="govuk-visually-hidden">: {}</span></button>\n  </form>',
-            action_url,
-            csrf_token,
-            service_id,
-            next_path,
-            "remove" if on_list else "add",
-            "Remove from shortlist" if on_list else "Add to shortlist",
-            service_names.get(service_id, ""),
+        return shortlist_form_html(
+            service_id=service_id,
+            service_name=service_names.get(service_id, ""),
+            on_list=service_id in shortlist,
+            csrf_token=csrf_token,
+            action_url=action_url,
+            next_path=next_path,
         )
 
     return _MARKER.sub(replace, body)
