@@ -17,7 +17,7 @@ BENCH_CACHE_URL = env.str("BENCH_CACHE_URL", default="")  # noqa: F405
 if BENCH_CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.SharedClientRedisCache",
             "LOCATION": BENCH_CACHE_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="bench"),  # noqa: F405
         }
