@@ -40,6 +40,7 @@ DECLARE
     low bigint;
     high bigint;
     total bigint;
+    present bigint;
     nestloop text;
 BEGIN
     IF TG_ARGV[2] = 'lock' THEN
@@ -56,7 +57,15 @@ BEGIN
             RETURN NULL;
         END IF;
         IF high - low < 4 * total THEN
-            -- Ids close together (parents written together): read that stretch of the
+            -- Ids close together (parents written together). When the parent holds every id
+            -- from the lowest to the highest (ids are unique, so a count of the stretch
+            -- equal to its length says so), each referenced id, lying between them, exists.
+            EXECUTE format('SELECT count(*) FROM %I p WHERE p.id BETWEEN $1 AND $2', TG_ARGV[1])
+                INTO present USING low, high;
+            IF present = high - low + 1 THEN
+                RETURN NULL;
+            END IF;
+            -- Otherwise (gaps in the stretch): read that stretch of the
             -- parent's primary key once and hash it, instead of looking each id up. The
             -- planner's estimate of the stretch is stale when its rows are new (one row
             -- for thousands), and a nested loop over it is quadratic: ruled out here.

@@ -477,6 +477,8 @@ class CardTransaction(models.Model):
         related_name="card_transaction",
         db_constraint=False,
     )
+    # Nothing reads transactions by import, and imports are records, never deleted: no index
+    # (every line an import writes would pay for it, all under the one import's id).
     statement_import = models.ForeignKey(
         "StatementImport",
         null=True,
@@ -484,6 +486,7 @@ class CardTransaction(models.Model):
         on_delete=models.PROTECT,
         related_name="transactions",
         db_constraint=False,
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
