@@ -3,10 +3,12 @@
 Searching the advice pages costs a full-text query for every search, for a box
 that changes only when an editor publishes, unpublishes, moves, restricts or
 deletes a page. The answer for each normalised query is kept in the default
-cache under a generation number; any of those page events moves the generation
-on, so the next search reads the pages afresh. With a cache shared between
-processes (Redis) that is immediate everywhere; with the per-process default
-(LocMemCache), other processes catch up within ADVICE_CACHE_SECONDS.
+cache with the generation number it was read under; any of those page events
+moves the generation on, so the next search reads the pages afresh. With a cache
+shared between processes (Redis) that is immediate everywhere; with the
+per-process default (LocMemCache), other processes catch up within
+ADVICE_CACHE_SECONDS. The generation and the answer are read together (one
+round trip to Redis).
 """
 
 import hashlib
@@ -18,14 +20,6 @@ from .text import normalise_query
 
 ADVICE_CACHE_SECONDS = 300
 _GENERATION_KEY = "search:advice:generation"
-
-
-def _generation() -> int:
-    generation = cache.get(_GENERATION_KEY)
-    if generation is None:
-        cache.add(_GENERATION_KEY, 1, None)
-        generation = cache.get(_GENERATION_KEY, 1)
-    return generation
 
 
 def advice_cache_clear() -> None:
@@ -44,14 +38,20 @@ def related_advice_for(*, query: str, limit: int = 3) -> list[dict]:
     if len(words) < 3:
         return []
     digest = hashlib.sha1(f"{limit}:{words}".encode(), usedforsecurity=False).hexdigest()
-    key = f"search:advice:{_generation()}:{digest}"
-    found = cache.get(key)
-    if found is None:
-        found = [
-            {"title": page.title, "url": page.url, "summary": getattr(page, "summary", "")}
-            for page in (page.specific for page in related_advice(query=words, limit=limit))
-        ]
-        cache.set(key, found, ADVICE_CACHE_SECONDS)
+    key = f"search:advice:{digest}"
+    cached = cache.get_many([_GENERATION_KEY, key])
+    generation = cached.get(_GENERATION_KEY)
+    if generation is None:
+        cache.add(_GENERATION_KEY, 1, None)
+        generation = cache.get(_GENERATION_KEY, 1)
+    stored = cached.get(key)
+    if stored is not None and stored[0] == generation:
+        return stored[1]
+    found = [
+        {"title": page.title, "url": page.url, "summary": getattr(page, "summary", "")}
+        for page in (page.specific for page in related_advice(query=words, limit=limit))
+    ]
+    cache.set(key, (generation, found), ADVICE_CACHE_SECONDS)
     return found
 
 

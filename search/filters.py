@@ -176,11 +176,17 @@ class ServiceSearchFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         if data is not None:
-            data = data.copy()
             # A GET form's empty boxes should not become "not this": only a tick narrows.
-            for key in ("card", "vacancies"):
-                if data.get(key) not in ("1", "true", "on", "True"):
-                    data.pop(key, None)
+            # (Copied only to drop one: a QueryDict's copy is a deep copy.)
+            unticked = [
+                key
+                for key in ("card", "vacancies")
+                if key in data and data.get(key) not in ("1", "true", "on", "True")
+            ]
+            if unticked:
+                data = data.copy()
+                for key in unticked:
+                    data.pop(key)
         # What FilterSet.__init__ does, less its deep copy of every filter for every
         # search: filter_queryset applies the cleaned data itself and never calls the
         # filters one by one, so they are shared (read-only) instead of copied.

@@ -29,12 +29,13 @@ def _formatted(iso: str, pattern: str, language: str) -> str:
         return dateformat.format(date.fromisoformat(iso[:10]), pattern)
 
 
-def date_text(value, pattern: str = "j F Y") -> str:
-    """An ISO date (or date) as the ``date`` filter would show it: "3 March 2026"."""
+def date_text(value, pattern: str = "j F Y", *, language: str | None = None) -> str:
+    """An ISO date (or date) as the ``date`` filter would show it: "3 March 2026", in
+    ``language`` (default: the active language)."""
     if not value:
         return ""
     iso = value.isoformat() if isinstance(value, date) else str(value)
-    return _formatted(iso, pattern, translation.get_language() or "en-gb")
+    return _formatted(iso, pattern, language or translation.get_language() or "en-gb")
 
 
 def profile_url_for(slug: str) -> str:
@@ -52,15 +53,16 @@ def clear_url_caches() -> None:
     _profile_url_template.cache_clear()
 
 
-def result_card(hit, *, shortlist: set[int]) -> dict:
-    """The values one result card shows, from a search hit (ServiceHit)."""
+def result_card(hit, *, shortlist: set[int], language: str | None = None) -> dict:
+    """The values one result card shows, from a search hit (ServiceHit); dates in
+    ``language`` (default: the active language)."""
     document = hit.document
     price = document.get("min_price_pence")
     rating_count = document.get("rating_count") or 0
     rating = document.get("rating_average")
     vacancies = document.get("vacancies")
     if document.get("has_vacancies"):
-        confirmed = date_text(document.get("vacancies_confirmed_on"))
+        confirmed = date_text(document.get("vacancies_confirmed_on"), language=language)
         vacancies_text = f"Vacancies: {vacancies}" + (
             f" (confirmed {confirmed})" if confirmed else ""
         )
@@ -69,7 +71,7 @@ def result_card(hit, *, shortlist: set[int]) -> dict:
     else:
         vacancies_text = "Ask about vacancies"
     if document.get("cqc_rating"):
-        cqc_date = date_text(document.get("cqc_rating_date"), "F Y")
+        cqc_date = date_text(document.get("cqc_rating_date"), "F Y", language=language)
         cqc_text = document["cqc_rating"] + (f" ({cqc_date})" if cqc_date else "")
     else:
         cqc_text = "not rated by CQC"
@@ -98,13 +100,14 @@ def result_card(hit, *, shortlist: set[int]) -> dict:
         "distance_miles": hit.distance_miles,
         "temporarily_closed": document.get("temporarily_closed"),
         "summary": document.get("summary", ""),
-        "last_checked": date_text(document.get("last_checked")),
+        "last_checked": date_text(document.get("last_checked"), language=language),
         "on_shortlist": hit.service_id in shortlist,
     }
 
 
 def result_cards(hits, *, shortlist: set[int]) -> list[dict]:
-    return [result_card(hit, shortlist=shortlist) for hit in hits]
+    language = translation.get_language() or "en-gb"
+    return [result_card(hit, shortlist=shortlist, language=language) for hit in hits]
 
 
 # The results page's card list, as results.html's loop over ``cards`` wrote it: values
@@ -150,6 +153,8 @@ _CLOSED = (
 def _escape(value) -> str:
     """Django's conditional_escape without its lazy-argument wrapper (a third of its cost
     on a page of a few hundred values): safe strings as they are, the rest escaped."""
+    if type(value) is str:  # most values: plain text from a search document
+        return html.escape(value)
     if hasattr(value, "__html__"):
         return value.__html__()
     return html.escape(str(value))
@@ -183,13 +188,17 @@ def result_cards_html(
 ) -> SafeString:
     """The ``<li>`` of each result card (result_card) with its shortlist form."""
     escape = _escape
+    # The same for every card's shortlist form: escaped once.
+    action_url, csrf_token, next_path = escape(action_url), escape(csrf_token), escape(next_path)
     parts = []
     for card in cards:
         distance = card["distance_miles"]
+        name = escape(card["name"])
+        on_list = card["on_shortlist"]
         parts.append(
             _CARD.format(
                 url=escape(card["url"]),
-                name=escape(card["name"]),
+                name=name,
                 category_label=escape(card["category_label"]),
                 organisation_name=escape(card["organisation_name"]),
                 sector_label=escape(card["sector_label"]),
@@ -217,13 +226,15 @@ def result_cards_html(
                     if card["last_checked"]
                     else ""
                 ),
-                shortlist_form=shortlist_form_html(
-                    service_id=card["service_id"],
-                    service_name=card["name"],
-                    on_list=card["on_shortlist"],
-                    csrf_token=csrf_token,
+                # shortlist_form_html's form, its values escaped above.
+                shortlist_form=_SHORTLIST_FORM.format(
                     action_url=action_url,
+                    csrf_token=csrf_token,
+                    service_id=escape(card["service_id"]),
                     next_path=next_path,
+                    action="remove" if on_list else "add",
+                    button="Remove from" if on_list else "Add to",
+                    service_name=name,
                 ),
             )
         )
@@ -285,6 +296,13 @@ def _category_labels() -> dict:
     return dict(ServiceCategory.choices)
 
 
+@lru_cache(maxsize=2048)
+def _option_start(value: str, label: str, selected: bool) -> str:
+    """``<option value="..." selected>Label (`` escaped: facet values and labels come
+    from a few fixed lists (and the languages services offer), so each is escaped once."""
+    return f'<option value="{_escape(value)}"{" selected" if selected else ""}>{_escape(label)} ('
+
+
 def facet_options_html(facets: dict) -> dict[str, SafeString]:
     """Each facet's ``<option>`` elements, "Label (count)", escaped as a template would.
 
@@ -294,10 +312,52 @@ def facet_options_html(facets: dict) -> dict[str, SafeString]:
     return {
         name: mark_safe(  # noqa: S308 - every value is escaped
             "".join(
-                f'<option value="{_escape(option.value)}"{" selected" if option.selected else ""}>'
-                f"{_escape(option.label)} ({_escape(option.count)})</option>"
+                f"{_option_start(option.value, str(option.label), option.selected)}"
+                f"{_escape(option.count)})</option>"
                 for option in options
             )
         )
         for name, options in facets.items()
     }
+
+
+# search/results.html's GOV.UK pagination, as its include wrote it (the same whitespace).
+_PAGINATION_PREVIOUS = '<div class="govuk-pagination__prev"><a class="govuk-link govuk-pagination__link" href="{href}" rel="prev"><svg class="govuk-pagination__icon govuk-pagination__icon--prev" xmlns="http://www.w3.org/2000/svg" height="13" width="15" aria-hidden="true" focusable="false" viewBox="0 0 15 13"><path d="m6.5938-0.0078125-6.7266 6.7266 6.7441 6.4062 1.377-1.449-4.1856-3.9768h12.896v-2h-12.984l4.2931-4.293-1.414-1.414z"></path></svg><span class="govuk-pagination__link-title">Previous<span class="govuk-visually-hidden"> page</span></span></a></div>'
+_PAGINATION_NEXT = '<div class="govuk-pagination__next"><a class="govuk-link govuk-pagination__link" href="{href}" rel="next"><span class="govuk-pagination__link-title">Next<span class="govuk-visually-hidden"> page</span></span><svg class="govuk-pagination__icon govuk-pagination__icon--next" xmlns="http://www.w3.org/2000/svg" height="13" width="15" aria-hidden="true" focusable="false" viewBox="0 0 15 13"><path d="m8.107-0.0078125-1.4136 1.414 4.2926 4.293h-12.986v2h12.896l-4.1855 3.9766 1.377 1.4492 6.7441-6.4062-6.7246-6.7266z"></path></svg></a></div>'
+_PAGINATION_ELLIPSIS = (
+    '<li class="govuk-pagination__item govuk-pagination__item--ellipses">&ctdot;</li>\n    '
+)
+
+
+def pagination_html(pagination: dict | None) -> SafeString:
+    """GOV.UK pagination (previous, numbers with ellipses, next) from the view's
+    ``pagination`` (search.views._pagination), every link escaped; a newline when
+    there is one page."""
+    if not pagination:
+        return mark_safe("\n")
+    items = []
+    for item in pagination["items"]:
+        if item.get("ellipsis"):
+            items.append(f"\n    {_PAGINATION_ELLIPSIS}\n    ")
+            continue
+        number = _escape(item["number"])
+        current_class, current_attribute = (
+            (" govuk-pagination__item--current", ' aria-current="page"')
+            if item["current"]
+            else ("", "")
+        )
+        items.append(
+            f'\n    <li class="govuk-pagination__item{current_class}">'
+            f'<a class="govuk-link govuk-pagination__link" href="{_escape(item["href"])}" '
+            f'aria-label="Page {number}"{current_attribute}>{number}</a></li>\n    '
+        )
+    previous, following = pagination["previous"], pagination["next"]
+    return mark_safe(  # noqa: S308 - every value is escaped
+        '\n<nav class="govuk-pagination app-print-hide" aria-label="Results pages">\n  '
+        + (_PAGINATION_PREVIOUS.format(href=_escape(previous)) if previous else "")
+        + '\n  <ul class="govuk-pagination__list">\n    '
+        + "".join(items)
+        + "\n  </ul>\n  "
+        + (_PAGINATION_NEXT.format(href=_escape(following)) if following else "")
+        + "\n</nav>\n\n"
+    )

@@ -62,6 +62,8 @@ class SearchResult:
     backend: str
     errors: dict = field(default_factory=dict)
     page_size: int = PAGE_SIZE
+    # The search engine did not answer (down, timed out, an error): nothing was searched.
+    unavailable: bool = False
 
     @cached_property
     def page_count(self) -> int:

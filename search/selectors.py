@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.http import QueryDict
 
+from .client import SearchUnavailable
 from .filters import ServiceSearchFilter
 from .models import SearchEntry
 from .results import SearchResult
@@ -26,7 +27,8 @@ def search_services(*, params: QueryDict | dict) -> tuple[ServiceSearchFilter, S
     """Search live services with the directory's query parameters.
 
     Chooses Elasticsearch when ELASTICSEARCH_URL is set, otherwise the database.
-    Invalid parameters give an empty result carrying the form's errors, never an
+    Invalid parameters give an empty result carrying the form's errors, and a search
+    engine that does not answer an empty result marked ``unavailable``, never an
     exception. Returns the bound filter (for re-displaying the form) and the result.
     """
     if isinstance(params, dict):
@@ -48,7 +50,12 @@ def search_services(*, params: QueryDict | dict) -> tuple[ServiceSearchFilter, S
             backend=backend.BACKEND,
             errors=filterset.form.errors,
         )
-    return filterset, backend.search(filterset)
+    try:
+        return filterset, backend.search(filterset)
+    except SearchUnavailable:  # logged by search.client
+        return filterset, SearchResult(
+            items=[], total=0, facets={}, page=1, backend=backend.BACKEND, unavailable=True
+        )
 
 
 def search_suggestions(*, prefix: str, limit: int = 8) -> list[str]:

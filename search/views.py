@@ -4,12 +4,16 @@ All public and GET-shareable; the shortlist lives in the session so it works
 signed out. No personal data is shown, so nothing here writes to the audit log.
 """
 
+from functools import lru_cache
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
@@ -19,6 +23,7 @@ from .filters import DEFAULT_DISTANCE_MILES
 from .presenters import (
     facet_options_html,
     options_html,
+    pagination_html,
     result_cards,
     result_cards_html,
     select_facet_html,
@@ -26,14 +31,11 @@ from .presenters import (
 from .profile_cache import (
     fill_visitor_parts,
     optional_includes,
-    profile_body_get,
-    profile_body_key,
+    profile_body_cached,
     profile_body_render,
-    profile_body_set,
 )
 from .selectors import (
     organisation_for_profile,
-    organisation_services_prefetch,
     search_services,
     services_for_compare,
 )
@@ -60,14 +62,40 @@ FACET_SELECTS = [
 ]
 
 
+def _urls() -> dict[str, str]:
+    """The results page's own links, reversed once per URL configuration and prefix."""
+    return _urls_for(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+
+
+@lru_cache(maxsize=8)
+def _urls_for(urlconf: str, script_prefix: str) -> dict[str, str]:
+    names = ("results", "autocomplete", "shortlist", "shortlist_change")
+    return {name: reverse(f"search:{name}", urlconf=urlconf) for name in names}
+
+
+def _page_link_maker(query):
+    """``link(number)``: the query string with ``page`` changed (dropped for page 1), as
+    cms.templatetags.govuk.query_transform writes it, the other parameters encoded once."""
+    before, after, found = [], [], False
+    for key, values in query.lists():
+        if key == "page":
+            found = True
+            continue
+        encoded = [urlencode({key: value}) for value in values]
+        (after if found else before).extend(encoded)
+
+    def link(number):
+        page = [urlencode({"page": number})] if number > 1 else []
+        return "?" + "&".join(before + page + after)
+
+    return link
+
+
 def _pagination(request, result) -> dict | None:
     """GOV.UK pagination: previous/next plus page numbers with ellipses."""
     if result.page_count <= 1:
         return None
-    from cms.templatetags.govuk import query_transform
-
-    def link(number):
-        return query_transform({"request": request}, page=number if number > 1 else None)
+    link = _page_link_maker(request.GET)
 
     numbers = sorted(
         {1, result.page_count, result.page - 1, result.page, result.page + 1}
@@ -90,7 +118,7 @@ def _pagination(request, result) -> dict | None:
 def search_results(request):
     filterset, result = search_services(params=request.GET)
     searched = bool(request.GET)
-    if filterset.is_valid() and searched:
+    if filterset.is_valid() and searched and not result.unavailable:
         search_log_record(
             cleaned=filterset.form.cleaned_data, result_count=result.total, backend=result.backend
         )
@@ -98,7 +126,9 @@ def search_results(request):
     shortlist = set(shortlist_ids(request.session))
     form = filterset.form
     options = facet_options_html(result.facets)
+    urls = _urls()
     context = {
+        "urls": urls,
         "filter": filterset,
         "form": form,
         "result": result,
@@ -106,7 +136,7 @@ def search_results(request):
             result_cards(result.items, shortlist=shortlist),
             # Only a page with shortlist forms sets the CSRF cookie, as {% csrf_token %} did.
             csrf_token=get_token(request) if result.items else "",
-            action_url=reverse("search:shortlist_change"),
+            action_url=urls["shortlist_change"],
             next_path=request.get_full_path(),
         ),
         "facet_selects": {
@@ -120,11 +150,16 @@ def search_results(request):
         "sort_options": options_html(form.fields["sort"].choices, cleaned.get("sort") or ""),
         "searched": searched,
         "cleaned": cleaned,
-        "pagination": _pagination(request, result) if not result.errors else None,
+        "pagination_html": pagination_html(
+            _pagination(request, result) if not (result.errors or result.unavailable) else None
+        ),
         "advice": related_advice_for(query=cleaned.get("q", "")) if cleaned.get("q") else [],
         "shortlist": shortlist,
     }
-    return render(request, "search/results.html", context)
+    # 503 when the search engine did not answer: the page says so, and is not a result.
+    return render(
+        request, "search/results.html", context, status=503 if result.unavailable else 200
+    )
 
 
 def _may_review_html(request, organisation) -> str:
@@ -151,16 +186,10 @@ def provider_profile(request, slug: str):
     if organisation is None:
         raise Http404("No provider with that address.")
     # Only the plain address is cached: other review pages are rendered fresh.
-    cacheable = not request.GET
-    key = profile_body_key(organisation_id=organisation.pk) if cacheable else None
-    body = profile_body_get(key=key) if cacheable else None
-    if body is None:
-        organisation_services_prefetch(organisation=organisation)
-        if cacheable:
-            body = profile_body_render(organisation=organisation)
-            profile_body_set(key=key, body=body, organisation_id=organisation.pk)
-        else:
-            body = profile_body_render(organisation=organisation, request=request)
+    if request.GET:
+        body = profile_body_render(organisation=organisation, request=request)
+    else:
+        body = profile_body_cached(organisation=organisation)
     shortlist = set(shortlist_ids(request.session))
     html = fill_visitor_parts(
         body["html"],

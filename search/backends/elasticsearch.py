@@ -10,7 +10,7 @@ every other chosen facet but not its own (as the database fallback does).
 
 from marketplace.providers.geo import haversine_metres
 
-from ..client import get_client
+from ..client import get_client, search_json
 from ..filters import CQC_MINIMUM_RANK, PAGE_SIZE
 from ..index import alias_name
 from ..results import SearchResult, ServiceHit
@@ -182,12 +182,14 @@ def _nearest(origin, locations) -> float | None:
 
 def _execute(cleaned: dict) -> dict:
     """Send the query and return Elasticsearch's answer as plain JSON (no response
-    objects wrapping every hit and bucket)."""
-    return get_client().search(index=alias_name(), body=search_body(cleaned)).body
+    objects wrapping every hit and bucket). Raises search.client.SearchUnavailable."""
+    return search_json(index=alias_name(), body=search_body(cleaned))
 
 
 def search(filterset) -> SearchResult:
-    """Run a valid ServiceSearchFilter against Elasticsearch."""
+    """Run a valid ServiceSearchFilter against Elasticsearch.
+
+    Raises search.client.SearchUnavailable when Elasticsearch does not answer."""
     cleaned = filterset.form.cleaned_data
     response = _execute(cleaned)
     total = response["hits"]["total"]["value"]

@@ -166,3 +166,56 @@ def test_facet_options_are_escaped_and_marked_as_the_template_loop_did():
     assert html["language"] == loop.render({"options": facets["language"]})
     assert "&lt;Sign&gt; &amp; &quot;language&quot; (1200)" in html["language"]
     assert html["sector"] == ""
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "page=3",
+        "q=home+care&page=2&postcode=N3+2SB",
+        "q=caf%C3%A9+%26+more&day=monday&day=friday",
+        "page=2&page=4&sort=price",
+        "q=%3Cb%3E&card=1&vacancies=",
+    ],
+)
+def test_page_links_are_the_query_strings_query_transform_wrote(query):
+    from cms.templatetags.govuk import query_transform
+    from search.views import _page_link_maker
+
+    request = RequestFactory().get(f"/find/?{query}")
+    link = _page_link_maker(request.GET)
+
+    for number in (1, 2, 3, 17):
+        expected = query_transform({"request": request}, page=number if number > 1 else None)
+        assert link(number) == expected
+
+
+def test_pagination_marks_the_current_page_and_escapes_its_links():
+    from search.presenters import pagination_html
+
+    html = pagination_html(
+        {
+            "items": [
+                {"number": 1, "href": "?q=a%26b", "current": False},
+                {"ellipsis": True},
+                {"number": 7, "href": "?q=a%26b&page=7", "current": True},
+                {"number": 8, "href": "?q=a%26b&page=8", "current": False},
+            ],
+            "previous": "?q=a%26b&page=6",
+            "next": "?q=a%26b&page=8",
+        }
+    )
+
+    assert html.startswith('\n<nav class="govuk-pagination app-print-hide"')
+    assert 'href="?q=a%26b&amp;page=6" rel="prev"' in html
+    assert 'href="?q=a%26b&amp;page=8" rel="next"' in html
+    assert (
+        '<li class="govuk-pagination__item govuk-pagination__item--current">'
+        '<a class="govuk-link govuk-pagination__link" href="?q=a%26b&amp;page=7" '
+        'aria-label="Page 7" aria-current="page">7</a></li>'
+    ) in html
+    assert html.count('aria-current="page"') == 1
+    assert html.count("govuk-pagination__item--ellipses") == 1
+    assert _text(html).split() == ["Previous", "page", "1", "&ctdot;", "7", "8", "Next", "page"]
+    assert pagination_html(None) == "\n"
