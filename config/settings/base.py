@@ -107,6 +107,9 @@ TEMPLATES = [
                 "wagtail.contrib.settings.context_processors.settings",
                 "config.context_processors.site",
             ],
+            # {% chrome_fragment %} and {% chrome_url %}: the header and footer rendered
+            # once per process (config/chrome.py).
+            "libraries": {"chrome": "config.chrome"},
         },
     },
 ]
