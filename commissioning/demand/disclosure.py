@@ -111,10 +111,11 @@ def _hide_secondary(cells: dict[tuple[str, str], int], hidden: set[tuple[str, st
     for key in cells:
         lines[0][key[0]].append(key)
         lines[1][key[1]].append(key)
-    counts = [
-        {line: sum(k in hidden for k in keys) for line, keys in lines[axis].items()}
-        for axis in (0, 1)
-    ]
+    # Hidden cells per line, counted from the (few) hidden cells rather than every cell.
+    counts: list[dict] = [dict.fromkeys(lines[0], 0), dict.fromkeys(lines[1], 0)]
+    for key in hidden:
+        counts[0][key[0]] += 1
+        counts[1][key[1]] += 1
     single = [{line for line, count in counts[axis].items() if count == 1} for axis in (0, 1)]
     axis = 0
     while single[0] or single[1]:
@@ -149,16 +150,28 @@ def _hidden_keys(cells: list[tuple], grid: tuple[str, str]) -> set[tuple[str, st
     return out
 
 
-def _cell(key: tuple[str, str, str], grid: tuple[str, str]) -> dict:
-    """A hidden cell as rollup fields name it (what ``rollup_figures`` excludes)."""
+def _cell(key: tuple[str, str, str], grid: tuple[str, str], months: dict | None = None) -> dict:
+    """A hidden cell as rollup fields name it (what ``rollup_figures`` excludes).
+
+    ``months`` (optional) remembers each month's date across many cells."""
     month, *values = key
-    cell = {"month": date.fromisoformat(f"{month}-01")}
+    day = months.get(month) if months is not None else None
+    if day is None:
+        day = date.fromisoformat(f"{month}-01")
+        if months is not None:
+            months[month] = day
+    cell = {"month": day}
     for name, value in zip(grid, values, strict=True):
         if name == "provider":
             cell["organisation_id"] = None if value == "-" else int(value)
         else:
             cell[DIMENSIONS[name]] = value
     return cell
+
+
+def _cells(keys, grid: tuple[str, str]) -> list[dict]:
+    months: dict = {}
+    return [_cell(key, grid, months) for key in keys]
 
 
 def hidden_cells(*, start: date, end: date, grid: tuple[str, str]) -> list[dict]:
@@ -171,7 +184,7 @@ def hidden_cells(*, start: date, end: date, grid: tuple[str, str]) -> list[dict]
     and a grid is one row per cell there.
     """
     cells = grid_cells(start=start, end=end, grid=grid)
-    return [_cell(key, grid) for key in sorted(_hidden_keys(cells, grid))]
+    return _cells(sorted(_hidden_keys(cells, grid)), grid)
 
 
 @dataclass
@@ -206,19 +219,29 @@ def published_figures(*, query: DemandQuery) -> Published:
     filters = [
         (names.index(name), {str(value) for value in values}) for name, values in query.filters
     ]
-    every: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
-    shown: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    every: dict[tuple, list[int]] = {}
+    shown: dict[tuple, list[int]] = {}
+    # The grid's cells are tens of thousands of rows: one plain loop, the row key built by
+    # an itemgetter-like tuple of positions, no per-cell filter test when there are none.
     for cell in cells:
-        if any(str(cell[at]) not in values for at, values in filters):
+        if filters and any(str(cell[at]) not in values for at, values in filters):
             continue
-        key = tuple(cell[at] for at in picks)
-        for target in (every,) if cell[:3] in hidden else (every, shown):
-            sums = target[key]
+        key = tuple([cell[at] for at in picks])
+        sums = every.get(key)
+        if sums is None:
+            sums = every[key] = [0, 0, 0]
+        sums[0] += cell[3]
+        sums[1] += cell[4]
+        sums[2] += cell[5]  # people: right only when a row is one cell
+        if cell[:3] not in hidden:
+            sums = shown.get(key)
+            if sums is None:
+                sums = shown[key] = [0, 0, 0]
             sums[0] += cell[3]
             sums[1] += cell[4]
-            sums[2] += cell[5]  # people: right only when a row is one cell
+            sums[2] += cell[5]
     if not set(grid) | {"month"} <= set(query.group_by):
-        people = exact_holders(query=query, excluded=[_cell(key, grid) for key in hidden])
+        people = exact_holders(query=query, excluded=_cells(hidden, grid))
         for sums, counts in zip((every, shown), people, strict=True):
             for key, total in sums.items():
                 total[2] = counts.get(key, 0)

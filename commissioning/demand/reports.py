@@ -20,12 +20,14 @@ from .selectors import (
     DIMENSION_LABELS,
     DemandQuery,
     block_contract_trends,
+    demand_backend,
     demand_spend,
     demand_with_changes,
     direct_payment_take_up,
     label_rows,
     market_concentration,
     price_spread,
+    rollup_concentration,
     thin_supply,
     unmet_demand,
     unspent_budgets,
@@ -144,15 +146,20 @@ def concentration_table(*, query: DemandQuery, published: bool) -> Table:
     """Market concentration per category (published) or per category and locality (analysts)."""
     market_dims = ("category",) if published else ("category", "locality")
     by_provider = query.with_changes(group_by=(*market_dims, "provider"))
-    try:
-        if published:
-            rows, hidden = _figures(by_provider, published)
-        else:  # exact figures: shares of spend need no count of people
-            rows, hidden = demand_spend(query=by_provider), 0
-    except DisclosureError:
-        rows, hidden = [], 0
-    rows = [r for r in rows if not r.get("suppressed")]
-    markets = market_concentration(rows=rows, market_dims=market_dims)
+    markets = None
+    if not published and demand_backend() == "rollups":  # summed per market in the database
+        markets = rollup_concentration(query=by_provider, market_dims=market_dims)
+    hidden = 0
+    if markets is None:
+        try:
+            if published:
+                rows, hidden = _figures(by_provider, published)
+            else:  # exact figures: shares of spend need no count of people
+                rows = demand_spend(query=by_provider)
+        except DisclosureError:
+            rows = []
+        rows = [r for r in rows if not r.get("suppressed")]
+        markets = market_concentration(rows=rows, market_dims=market_dims)
     for market in markets:
         market["label"] = ", ".join(label_rows([dict(market)], market_dims)[0]["label"].split(", "))
         if published:

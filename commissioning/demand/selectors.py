@@ -259,15 +259,23 @@ def rollup_figures_split(
             cursor.execute("SET LOCAL work_mem = '64MB'")
             # Compiling these one-off scans with JIT costs more than it saves.
             cursor.execute("SET LOCAL jit = off")
-        visible = "CASE WHEN hidden = 0 THEN {} ELSE 0 END"
-        cursor.execute(
-            f"SELECT {select}SUM(spend_pence), SUM(purchase_count), SUM(holder_count), "  # noqa: S608
-            f"SUM({visible.format('spend_pence')}), SUM({visible.format('purchase_count')}), "
-            f"SUM({visible.format('holder_count')}) FROM (SELECT {select}spend_pence, "
-            f"purchase_count, holder_count, {flag} AS hidden "
-            f"FROM {DemandRollup._meta.db_table} WHERE {where}) cells{group}",
-            [*flag_params, *params],
-        )
+        if excluded:
+            visible = "CASE WHEN hidden = 0 THEN {} ELSE 0 END"
+            cursor.execute(
+                f"SELECT {select}SUM(spend_pence), SUM(purchase_count), SUM(holder_count), "  # noqa: S608
+                f"SUM({visible.format('spend_pence')}), SUM({visible.format('purchase_count')}), "
+                f"SUM({visible.format('holder_count')}) FROM (SELECT {select}spend_pence, "
+                f"purchase_count, holder_count, {flag} AS hidden "
+                f"FROM {DemandRollup._meta.db_table} WHERE {where}) cells{group}",
+                [*flag_params, *params],
+            )
+        else:  # nothing hidden: the plain sums (half the work on hundreds of thousands of cells)
+            holder_sum = "SUM(holder_count)" if people or one_cell_per_row else "0"
+            cursor.execute(
+                f"SELECT {select}SUM(spend_pence), SUM(purchase_count), {holder_sum} "  # noqa: S608
+                f"FROM {DemandRollup._meta.db_table} WHERE {where}{group}",
+                params,
+            )
         sums = cursor.fetchall()
         holders = None
         if people and not one_cell_per_row:
@@ -277,19 +285,25 @@ def rollup_figures_split(
             if holders is None:
                 holders = _member_holders(cursor, grouping, query, excluded, columns)
     every, shown = [], []
-    outputs = [(every, slice(-6, -3), 0)]
+    outputs = [(every, slice(-6, -3) if excluded else slice(-3, None), 0)]
     outputs += [(shown, slice(-3, None), 1)] if excluded else []
-    for row in sums:
-        key = tuple(row[:-6])
-        out = {name: _out(name, value) for name, value in zip(query.group_by, key, strict=True)}
+    names = query.group_by
+    month_at = names.index("month") if "month" in names else None
+    size = len(names)
+    count = None
+    # An analysts' grid can be tens of thousands of rows: sort the database's tuples (months
+    # sort the same as dates and as "2026-03") and build each row once, in order.
+    for row in sorted(sums, key=lambda row: row[:size]):
+        key = tuple(row[:size])
+        out = dict(zip(names, key, strict=True))
+        if month_at is not None:
+            out["month"] = _out("month", key[month_at])
         for rows, measures, side in outputs:
             spend, purchases, cell_holders = row[measures]
-            counts = None if holders is None else holders[side]
             if not purchases:
                 continue
-            if not people and not one_cell_per_row:
-                count = None
-            else:
+            if people or one_cell_per_row:
+                counts = None if holders is None else holders[side]
                 count = int(cell_holders if counts is None else counts.get(key, 0))
             rows.append(
                 {
@@ -299,10 +313,8 @@ def rollup_figures_split(
                     "holders": count,
                 }
             )
-    every.sort(key=lambda r: row_key(r, query.group_by))
     if not excluded:
         return every, every
-    shown.sort(key=lambda r: row_key(r, query.group_by))
     return every, shown
 
 
@@ -319,7 +331,10 @@ def grid_cells(*, start: date, end: date, grid: tuple[str, str]) -> list[tuple]:
             "AND month <= %s AND purchase_count <> 0",
             [grouping, _db_value("month", start), _db_value("month", end)],
         )
-        return [(_out("month", row[0]), *row[1:]) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    # Tens of thousands of rows but a few months: write each month once.
+    months = {month: _out("month", month) for month in {row[0] for row in rows}}
+    return [(months[row[0]], *row[1:]) for row in rows]
 
 
 def _member_holders(cursor, grouping, query, excluded, columns) -> tuple[dict, dict]:
@@ -455,14 +470,30 @@ def _reach_holders(
     if excluded:
         names = [_FIELD_DIMENSION[field] for field in excluded[0] if field != "month"]
         join_columns = [_column(grouping, name) for name in names]
+        fields = [DIMENSIONS[name] for name in names]
+        stored = [
+            (lambda v: "-" if v in (None, "", "-") else str(v))
+            if name == "provider"
+            else (lambda v: "" if v is None else str(v))
+            for name in names
+        ]  # _stored, unrolled: a provider grid hides tens of thousands of cells
+        # Each month's window and bit, worked out once per month rather than per cell.
+        month_bits: dict = {}
         for cell in excluded:
             month = cell["month"]
-            month = month if isinstance(month, date) else date.fromisoformat(str(month)[:10])
-            if not query.start <= month <= query.end:
+            place = month_bits.get(month)
+            if place is None:
+                day = month if isinstance(month, date) else date.fromisoformat(str(month)[:10])
+                if query.start <= day <= query.end:
+                    first_year = _window_of(day, windows)
+                    place = (first_year, 1 << (_month_index(day) - first_year * 12))
+                else:
+                    place = ()
+                month_bits[month] = place
+            if not place:
                 continue
-            first_year = _window_of(month, windows)
-            key = tuple(_stored(name, cell[DIMENSIONS[name]]) for name in names) + (first_year,)
-            hidden[key] |= 1 << (_month_index(month) - first_year * 12)
+            key = (*(write(cell[f]) for write, f in zip(stored, fields, strict=True)), place[0])
+            hidden[key] |= place[1]
     if hidden:
         # One array per column (a few parameters, however many cells are hidden).
         arrays = ["CAST(%s AS varchar[])"] * len(join_columns)
@@ -760,20 +791,81 @@ def market_concentration(*, rows: list[dict], market_dims: tuple[str, ...]) -> l
     names = _organisation_names()
     out = []
     for key, providers in markets.items():
-        total = sum(r["spend_pence"] for r in providers)
-        shares = sorted((r["spend_pence"] / total for r in providers), reverse=True)
         largest = max(providers, key=lambda r: r["spend_pence"])
-        market = dict(zip(market_dims, key, strict=True))
-        market.update(
-            spend_pence=total,
-            providers=len(providers),
-            top3_share=round(sum(shares[:3]) * 100, 1),
-            hhi=round(sum((s * 100) ** 2 for s in shares)),
-            largest_provider=names.get(int(largest["provider"]), ""),
-            largest_share=round(shares[0] * 100, 1),
-            alert=shares[0] > threshold,
+        out.append(
+            _market(
+                dict(zip(market_dims, key, strict=True)),
+                [r["spend_pence"] for r in providers],
+                largest["provider"],
+                names,
+                threshold,
+            )
         )
-        out.append(market)
+    out.sort(key=lambda m: (-m["largest_share"], -m["spend_pence"]))
+    return out
+
+
+def _market(market: dict, spends: list[int], largest: str, names: dict, threshold) -> dict:
+    """One market's concentration figures from its providers' spend (any order)."""
+    total = sum(spends)
+    shares = sorted((spend / total for spend in spends), reverse=True)
+    market.update(
+        spend_pence=total,
+        providers=len(spends),
+        top3_share=round(sum(shares[:3]) * 100, 1),
+        hhi=round(sum((s * 100) ** 2 for s in shares)),
+        largest_provider=names.get(int(largest), ""),
+        largest_share=round(shares[0] * 100, 1),
+        alert=shares[0] > threshold,
+    )
+    return market
+
+
+def rollup_concentration(*, query: DemandQuery, market_dims: tuple[str, ...]) -> list[dict] | None:
+    """``market_concentration`` of ``query``'s spend by ``market_dims`` and provider, with the
+    providers' spend summed and gathered per market in PostgreSQL.
+
+    The same figures as ``market_concentration(rows=rollup_figures(..., people=False))``,
+    but an analysts' market grid is tens of thousands of provider rows: here only one row
+    per market (its providers' spend, largest first) reaches Python. None where this path
+    does not answer (SQLite, or no rollup grouping splits by the dimensions).
+    """
+    needed = {*market_dims, "provider", *(name for name, _ in query.filters)}
+    grouping = grouping_for(needed)
+    if connection.vendor != "postgresql" or grouping is None or "month" in needed:
+        return None
+    where, params = _where(grouping, query, [])
+    market = [_column(grouping, name) for name in market_dims]
+    provider = _column(grouping, "provider")
+    select = "".join(f"{c}, " for c in market)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL jit = off")
+        # A provider counts in a market when it had purchases there and positive spend
+        # (``market_concentration`` leaves out the rest); ties for largest are settled in
+        # Python, the same way as there.
+        cursor.execute(
+            f"SELECT {select}array_agg(spend ORDER BY spend DESC), "  # noqa: S608
+            f"array_agg(provider ORDER BY spend DESC) FROM (SELECT {select}{provider} AS provider, "
+            f"SUM(spend_pence) AS spend FROM {DemandRollup._meta.db_table} WHERE {where} "
+            f"AND {provider} <> '-' GROUP BY {select}{provider} "
+            "HAVING SUM(purchase_count) <> 0 AND SUM(spend_pence) > 0) providers "
+            f"GROUP BY {', '.join(market) if market else '()'}",
+            params,
+        )
+        markets = cursor.fetchall()
+    markets.sort(key=lambda row: row[: len(market)])  # market_concentration's order for ties
+    threshold = getattr(settings, "DEMAND_DOMINANCE_SHARE", DOMINANCE_SHARE)
+    names = _organisation_names()
+    out = []
+    for row in markets:
+        *key, spends, providers = row
+        spends = [int(spend) for spend in spends]
+        # market_concentration takes the first of equal largest in provider order.
+        largest = min(p for p, spend in zip(providers, spends, strict=True) if spend == spends[0])
+        out.append(
+            _market(dict(zip(market_dims, key, strict=True)), spends, largest, names, threshold)
+        )
     out.sort(key=lambda m: (-m["largest_share"], -m["spend_pence"]))
     return out
 

@@ -5,7 +5,13 @@ import pytest
 from django.core.management import call_command
 
 from commissioning.demand.models import GROUPINGS, DemandRollup, DemandRollupMember
-from commissioning.demand.selectors import DemandQuery, purchase_figures, rollup_figures
+from commissioning.demand.selectors import (
+    DemandQuery,
+    market_concentration,
+    purchase_figures,
+    rollup_concentration,
+    rollup_figures,
+)
 from commissioning.demand.services import (
     demand_rollup_apply,
     demand_rollups_apply,
@@ -161,3 +167,49 @@ def test_every_query_shape_equals_a_group_by_over_purchases():
     )
     assert rollup_figures(query=filtered) == purchase_figures(query=filtered)
     assert rollup_figures(query=period)[0]["holders"] == 4
+
+
+def test_market_concentration_summed_in_the_database_equals_the_python_figures():
+    big, small, tied, refunded = (provider(name) for name in ("Big", "Small", "Tied", "Refunded"))
+    ann, bob = people(2)
+    [dan] = people(1, postcode="EN5 1AA")
+    for day, holder, organisation, category, amount in [
+        (date(2026, 1, 5), ann, big, ServiceCategory.HOME_CARE, 6000),
+        (date(2026, 2, 5), bob, small, ServiceCategory.HOME_CARE, 1000),
+        (date(2026, 3, 5), bob, tied, ServiceCategory.HOME_CARE, 6000),  # ties with Big
+        (date(2026, 3, 6), ann, None, ServiceCategory.HOME_CARE, 9000),  # no provider
+        (date(2026, 2, 9), dan, refunded, ServiceCategory.MEALS, 700),
+        (date(2026, 3, 9), dan, refunded, ServiceCategory.MEALS, -700),  # nothing spent
+        (date(2026, 3, 9), dan, small, ServiceCategory.MEALS, 400),
+        (date(2026, 4, 1), dan, big, ServiceCategory.MEALS, 5000),  # outside the period
+    ]:
+        buy(
+            holder=holder,
+            organisation=organisation,
+            category=category,
+            amount_pence=amount,
+            occurred_on=day,
+        )
+    period = DemandQuery(start=date(2026, 1, 1), end=date(2026, 3, 1))
+    for market_dims, filters in [
+        (("category", "locality"), ()),
+        (("category",), ()),
+        (("category", "locality"), (("category", ("meals",)),)),
+    ]:
+        query = period.with_changes(group_by=(*market_dims, "provider"), filters=filters)
+        in_sql = rollup_concentration(query=query, market_dims=market_dims)
+        in_python = market_concentration(
+            rows=rollup_figures(query=query, people=False), market_dims=market_dims
+        )
+        assert in_sql == in_python, market_dims
+        assert in_sql, market_dims
+    everywhere = rollup_concentration(
+        query=period.with_changes(group_by=("category", "locality", "provider")),
+        market_dims=("category", "locality"),
+    )
+    home_care = next(m for m in everywhere if m["category"] == "home_care")
+    assert (home_care["spend_pence"], home_care["providers"]) == (13000, 3)
+    assert home_care["largest_share"] == 46.2 and home_care["top3_share"] == 100.0
+    assert home_care["largest_provider"] in ("Big", "Tied")
+    meals = next(m for m in everywhere if m["category"] == "meals")
+    assert (meals["locality"], meals["providers"], meals["largest_provider"]) == ("EN5", 1, "Small")
