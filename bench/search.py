@@ -22,7 +22,7 @@ prefix on shared servers (hold the machine-wide lock only while timing)::
         DJANGO_SETTINGS_MODULE=config.settings.bench \
         BENCH_CACHE_URL=redis://127.0.0.1:56379/5 CACHE_KEY_PREFIX=bench_search_
     python manage.py migrate && python manage.py seed_demo
-    nice -n 10 python -m bench.search --build --services 20000 --reviews 100000 --duration 1 --concurrency 1 --only search
+    nice -n 10 python -m bench.search --build --services 20000 --reviews 100000 --only build
     python manage.py profiles_warm        # the warming mechanism renders every published profile
     gunicorn config.wsgi:application --bind 127.0.0.1:8765 --workers 4 --threads 2 --keep-alive 30 &   # as bin/bench runs it
     flock /tmp/scc-bench.lock python -m bench.search --base-url http://127.0.0.1:8765 --duration 10
@@ -54,7 +54,8 @@ Measured (closed model, at 1 and ``--concurrency`` clients):
                                run then renders the dropped ones again (profiles_warm_missing)
   bare ES (wrk, HTTP)          the exact request body /find/ sends, POSTed to the same
                                index's _search by wrk (with the wrk driver)
-  bare ES (Python client)      the same body through the Python client /find/ uses
+  bare ES (Python client)      the same body through the Python transport /find/ uses
+                               (search.client.search_json: pooled urllib3)
 The ratio figures divide /find/'s p50 by each bare ES p50 at the same concurrency.
 Every run prints the load average: other work on the machine moves every figure.
 
@@ -485,13 +486,13 @@ def _bare_es_bodies(searches) -> list[dict]:
 
 def _bare_es(searches):
     """A function running the exact Elasticsearch query /find/ sends for search ``i``,
-    through the Python client our endpoint uses."""
-    from search.client import get_client
+    through the same Python transport /find/ uses (search.client.search_json)."""
+    from search.client import search_json
     from search.index import alias_name
 
     bodies = _bare_es_bodies(searches)
-    client, alias = get_client(), alias_name()
-    return lambda i: client.search(index=alias, body=bodies[i])
+    alias = alias_name()
+    return lambda i: search_json(index=alias, body=bodies[i])
 
 
 def _profiles_drop(slugs: list[str]) -> None:
@@ -586,9 +587,10 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["all", "search", "profile"],
+        choices=["all", "search", "profile", "build"],
         default="all",
-        help="Time only /find/ (and bare ES) or only the profile pages",
+        help="Time only /find/ (and bare ES) or only the profile pages; 'build' times nothing "
+        "(with --build: build the data and stop, no server needed)",
     )
     parser.add_argument(
         "--profiles",
@@ -607,6 +609,9 @@ def main(argv=None) -> int:
         figures["build"] = build(
             services=args.services or 1000 * args.scale, reviews=args.reviews or 5000 * args.scale
         )
+    if args.only == "build":
+        print(json.dumps(figures, indent=2))
+        return 0
     searches = [dict(params) for params in SEARCHES]
     search_paths = [f"/find/?{urlencode(params)}" for params in searches]
     levels = sorted({1, args.concurrency})
