@@ -37,8 +37,10 @@ not cached (never visited, new day, evicted) without reading any body.
 """
 
 import logging
+import math
 import re
 import threading
+import time
 import uuid
 from functools import cache as memoize
 
@@ -49,13 +51,16 @@ from django.http import HttpRequest
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 
 from .presenters import shortlist_form_html
 
 logger = logging.getLogger(__name__)
 
 BODY_TIMEOUT = 60 * 60 * 24
+# Concurrent first visits to a profile: one renders (holding the lock at most this long)
+# and the others wait at most RENDER_WAIT seconds for its body before rendering it too.
+RENDER_LOCK_TIMEOUT = 10
+RENDER_WAIT = 1.0
 ALL_KEY = "profile:all"
 _MARKER = re.compile(r"<!--scc:(shortlist:(\d+)|may-review)-->")
 
@@ -95,11 +100,68 @@ def profile_body_key(*, organisation_id: int) -> str:
 
 
 def profile_body_get(*, key: str) -> dict | None:
-    return cache.get(key)
+    """The body stored under ``key``, unless one of its services has become "May be out
+    of date" since it was rendered (its ``expires`` moment has passed)."""
+    body = cache.get(key)
+    if body is not None and body.get("expires") is not None and _now() >= body["expires"]:
+        return None
+    return body
+
+
+def _now() -> float:
+    return timezone.now().timestamp()
+
+
+def _lock_key(key: str) -> str:
+    return f"{key}:rendering"
+
+
+def profile_body_claim(*, key: str) -> dict | None:
+    """The body stored under ``key``; or None when the caller is to render it.
+
+    Single flight: the first caller to find it missing takes a short render lock and
+    gets None; the others poll the cache for up to RENDER_WAIT seconds for that render,
+    then (the lock holder slow, or gone without storing) get None and render it
+    themselves, so a visitor never waits long on another's render.
+    """
+    body = profile_body_get(key=key)
+    if body is not None or cache.add(_lock_key(key), 1, RENDER_LOCK_TIMEOUT):
+        return body
+    deadline = time.monotonic() + RENDER_WAIT
+    delay = 0.005
+    while time.monotonic() < deadline:
+        time.sleep(delay)
+        delay = min(delay * 2, 0.04)
+        body = profile_body_get(key=key)
+        if body is not None:
+            return body
+    return None
 
 
 def profile_body_set(*, key: str, body: dict, organisation_id: int) -> None:
-    cache.set_many({key: body, _have_key(organisation_id): key}, BODY_TIMEOUT)
+    """Store the body (and which key it is under) until the end of BODY_TIMEOUT or the
+    moment one of its services becomes "May be out of date", whichever is first, and
+    release the render lock."""
+    timeout = BODY_TIMEOUT
+    if body.get("expires") is not None:
+        timeout = max(1, min(timeout, math.ceil(body["expires"] - _now())))
+    cache.set_many({key: body, _have_key(organisation_id): key}, timeout)
+    cache.delete(_lock_key(key))
+
+
+def profile_body_cached(*, organisation) -> dict:
+    """The organisation's cached body, rendered and stored first if it is not cached
+    under its current version (one render at a time per version: profile_body_claim)."""
+    key = profile_body_key(organisation_id=organisation.pk)
+    body = profile_body_claim(key=key)
+    if body is None:
+        try:
+            body = profile_body_render(organisation=organisation)
+        except BaseException:
+            cache.delete(_lock_key(key))
+            raise
+        profile_body_set(key=key, body=body, organisation_id=organisation.pk)
+    return body
 
 
 # --- Rendering the body ---------------------------------------------------------
@@ -119,34 +181,34 @@ def optional_includes(*names: str) -> tuple[str, ...]:
 
 
 def profile_body_render(*, organisation, request: HttpRequest | None = None) -> dict:
-    """The profile's person-independent body with per-visitor markers, and the names of
-    its services (for the shortlist buttons' hidden text).
+    """The profile's person-independent body with per-visitor markers, the names of its
+    services (for the shortlist buttons' hidden text) and ``expires``, the moment (epoch
+    seconds) one of its services becomes "May be out of date", or None.
 
-    ``organisation.published_services`` must be prefetched
-    (search.selectors.organisation_services_prefetch). Without ``request`` (the cached
-    body; a background warm) the first page of reviews is rendered, with no context
-    processors: nothing about a visitor can reach the text. With one (another page of
-    reviews, never cached) its query string picks the page and builds the links.
+    ``organisation`` should come from search.profile_html.organisations_for_profiles
+    (services, their lists and the rating row in one query); any other instance is
+    read again that way. Without ``request`` (the cached body; a background warm) the
+    first page of reviews is rendered, with no context processors: nothing about a
+    visitor can reach the text. With one (another page of reviews, never cached) its
+    query string picks the page and builds the links.
     """
     from marketplace.reviews.selectors import reviews_for_profile
 
-    from .presenters import category_label
+    from .profile_html import organisations_for_profiles, services_html, stale_at
 
-    services = [
-        (
-            service,
-            {
-                "category_label": category_label(service.category),
-                "temporarily_closed": service.status == "temporarily closed",
-                "shortlist_marker": mark_safe(shortlist_marker(service.pk)),  # noqa: S308 - fixed text
-            },
-        )
-        for service in organisation.published_services
-    ]
+    if not hasattr(organisation, "profile_services"):
+        loaded = organisations_for_profiles(organisation_ids=[organisation.pk])
+        if loaded:
+            organisation = loaded[0]
+        else:  # unpublished since the caller read it
+            organisation.profile_services = []
+    services = organisation.profile_services
     review_includes = optional_includes("reviews/includes/profile_reviews.html")
     context = {
         "organisation": organisation,
-        "services": services,
+        "services_html": services_html(
+            services, organisation_name=organisation.name, markers=_marker_html
+        ),
         "review_includes": review_includes,
         "assessment_includes": optional_includes(
             "assessments/includes/profile_status.html", "grants/includes/profile_projects.html"
@@ -161,10 +223,16 @@ def profile_body_render(*, organisation, request: HttpRequest | None = None) -> 
     if request is None:
         # Links built from the query string (review pages) see an empty one.
         context["request"] = HttpRequest()
+    expires = stale_at(services)
     return {
         "html": render_to_string("directory/includes/profile_body.html", context, request),
-        "service_names": {service.pk: service.name for service, _ in services},
+        "service_names": {service["pk"]: service["name"] for service in services},
+        "expires": expires.timestamp() if expires else None,
     }
+
+
+def _marker_html(service_id: int) -> str:
+    return shortlist_marker(service_id)
 
 
 def profile_body_warm(*, organisation_id: int) -> bool:
@@ -177,16 +245,12 @@ def profiles_warm_these(*, organisation_ids: list[int], batch_size: int = 100) -
     """Render and store the bodies of those of ``organisation_ids`` that are published and
     not stored under their current version; returns how many were rendered.
 
-    A batch of organisations shares its queries for services and their related lists
-    (eight per batch rather than per organisation). Each version is read before the
+    A batch of organisations shares one query for their services, related lists and
+    rating rows. Each version is read before the
     database, as on a visit: a render that raced a change is stored under the old
     version and never served after it.
     """
-    from django.db.models import Prefetch, prefetch_related_objects
-
-    from marketplace.providers.models import Organisation
-
-    from .documents.services import service_queryset
+    from .profile_html import organisations_for_profiles
 
     rendered = 0
     for start in range(0, len(organisation_ids), batch_size):
@@ -196,12 +260,7 @@ def profiles_warm_these(*, organisation_ids: list[int], batch_size: int = 100) -
         todo = [pk for pk in chunk if stored.get(_have_key(pk)) != keys[pk]]
         if not todo:
             continue
-        organisations = list(Organisation.objects.published().filter(pk__in=todo))
-        prefetch_related_objects(
-            organisations,
-            Prefetch("services", queryset=service_queryset(), to_attr="published_services"),
-        )
-        for organisation in organisations:
+        for organisation in organisations_for_profiles(organisation_ids=todo):
             profile_body_set(
                 key=keys[organisation.pk],
                 body=profile_body_render(organisation=organisation),

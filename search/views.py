@@ -31,14 +31,11 @@ from .presenters import (
 from .profile_cache import (
     fill_visitor_parts,
     optional_includes,
-    profile_body_get,
-    profile_body_key,
+    profile_body_cached,
     profile_body_render,
-    profile_body_set,
 )
 from .selectors import (
     organisation_for_profile,
-    organisation_services_prefetch,
     search_services,
     services_for_compare,
 )
@@ -189,16 +186,10 @@ def provider_profile(request, slug: str):
     if organisation is None:
         raise Http404("No provider with that address.")
     # Only the plain address is cached: other review pages are rendered fresh.
-    cacheable = not request.GET
-    key = profile_body_key(organisation_id=organisation.pk) if cacheable else None
-    body = profile_body_get(key=key) if cacheable else None
-    if body is None:
-        organisation_services_prefetch(organisation=organisation)
-        if cacheable:
-            body = profile_body_render(organisation=organisation)
-            profile_body_set(key=key, body=body, organisation_id=organisation.pk)
-        else:
-            body = profile_body_render(organisation=organisation, request=request)
+    if request.GET:
+        body = profile_body_render(organisation=organisation, request=request)
+    else:
+        body = profile_body_cached(organisation=organisation)
     shortlist = set(shortlist_ids(request.session))
     html = fill_visitor_parts(
         body["html"],

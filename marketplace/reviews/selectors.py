@@ -108,7 +108,13 @@ def _summary_from_row(organisation_id: int, row: OrganisationRating | None) -> R
 
 
 def rating_summary(*, organisation: Organisation) -> RatingSummary:
-    row = OrganisationRating.objects.filter(organisation=organisation).first()
+    """The organisation's summary; no query when its rating row was read with it
+    (``select_related("rating")``, as the profile does)."""
+    related = Organisation.rating.related
+    if related.is_cached(organisation):
+        row = related.get_cached_value(organisation)
+    else:
+        row = OrganisationRating.objects.filter(organisation=organisation).first()
     return _summary_from_row(organisation.pk, row)
 
 
