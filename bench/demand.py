@@ -39,7 +39,52 @@ pattern upkeep), and a day made like the data's own days (the day before's
 purchases again). Elasticsearch's shard request cache is switched off on
 the bench index so each run aggregates.
 
-Measured 23 November 2026, 5,000,000 purchases (33,333 people, 300
+``--skip`` leaves out queries by label (also ``"concentration (spend)"``,
+``"concentration, Python"`` and ``"concentration, in SQL"``). Besides the
+dashboard queries, ``rollups`` times market concentration three ways: the
+spend rows alone (``concentration (spend)``), the analysts' whole table
+from those rows in Python (``concentration, Python``, the page's old way)
+and summed per market in PostgreSQL (``concentration, in SQL``,
+``selectors.rollup_concentration``, what the page now runs).
+
+Measured 23 November 2026, evening, the slow queries only, before (the
+tree at 22d1995) and after this session's changes, back to back on the same
+5,000,000-purchase database with the machine heavily shared (load average
+8.3 at the start of "before", 7.7 at the start of "after", 7.8 at its end;
+the earlier table below was taken at load 1 to 4, so compare the two
+columns here with each other, not with it). p50 / p95 ms, 12 months and
+the previous 12, n=10 each:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:55532/scc_bench_demand \
+    DJANGO_SETTINGS_MODULE=config.settings.bench flock /tmp/scc-bench.lock \
+        .venv/bin/python -m bench.demand --scale 5000000 --only rollups published \
+        --repeat 10 --skip total "by category" "by locality" "by care_group" \
+        "by sector" "by channel" "by month" "month x category x loc" "drill: home care by loc"
+
+    query                         before: 12 months   previous       after: 12 months   previous
+    rollups by provider                   137 / 158  145 / 164              145 / 161  126 / 146
+    rollups category x locality           216 / 272  155 / 287              193 / 215  183 / 211
+    rollups category x provider           266 / 311  249 / 276              243 / 314  243 / 254
+    rollups category x loc x provider 2,685 / 3,852  2,723 / 3,147      3,348 / 3,874  3,184 / 3,549
+    concentration (spend)             1,991 / 2,071  1,911 / 2,115      1,625 / 2,008  1,701 / 2,094
+    concentration, Python                         -          -      2,015 / 2,355  1,841 / 1,993
+    concentration, in SQL                         -          -      1,056 / 1,208  1,035 / 1,255
+    published by provider             1,981 / 2,100  1,907 / 1,956      1,551 / 1,740  1,620 / 2,084
+    published category x provider       818 / 1,041    841 / 1,162        682 / 1,200    703 / 951
+
+The analysts' concentration table is about half the time of the Python
+way (one row per market reaches Python, not ~78,000 provider rows);
+published figures lose ~60 ms of Python CPU each. Python CPU alone
+(``time.process_time``, median of 5, load-independent): published by
+provider 232 -> 173 ms, published category x provider 267 -> 207 ms. The
+category x locality x provider grid is unchanged within the noise (its
+Python CPU ~590 ms before and after; the two database passes, spend over
+~446,000 month cells and people over ~800,000 reach rows, are the rest).
+On this loaded machine no slow query is under 300 ms p95; every figure was
+checked identical before and after (published rows for all ten published
+queries over 12 and 24 months, the grids above, both concentration tables).
+
+Before, measured earlier on 23 November 2026, 5,000,000 purchases (33,333 people, 300
 providers), shared 2-core machine, one in-process client; p50 / p95 ms for
 the 12 months (the previous period within ~20% of it), load average at the
 start of each locked run in brackets:
@@ -107,7 +152,12 @@ from django.utils import timezone  # noqa: E402
 from bench.load import nearest_rank  # noqa: E402
 from commissioning.demand.disclosure import published_figures  # noqa: E402
 from commissioning.demand.models import DemandRollup  # noqa: E402
-from commissioning.demand.selectors import DemandQuery, rollup_figures  # noqa: E402
+from commissioning.demand.selectors import (  # noqa: E402
+    DemandQuery,
+    market_concentration,
+    rollup_concentration,
+    rollup_figures,
+)
 from commissioning.demand.services import demand_rollups_apply, demand_rollups_rebuild  # noqa: E402
 from marketplace.accounts.models import BudgetHolder, CareGroup  # noqa: E402
 from marketplace.payments.models import Purchase  # noqa: E402
@@ -468,11 +518,34 @@ def main():
     spend_only = {
         "concentration (spend)": PERIOD.with_changes(group_by=("category", "locality", "provider"))
     }
+    spend_only = {k: v for k, v in spend_only.items() if k not in args.skip}
+    # The analysts' whole concentration table (shares, top 3, HHI per category and locality):
+    # from the spend rows in Python as the page did, and summed per market in PostgreSQL.
+    markets = ("category", "locality")
+    concentration = {
+        label: PERIOD.with_changes(group_by=(*markets, "provider"))
+        for label in ("concentration, Python", "concentration, in SQL")
+        if label not in args.skip
+    }
     if "rollups" in args.only:
         time_backend("rollups", lambda q: rollup_figures(query=q), queries, args.repeat)
         time_backend(
             "rollups", lambda q: rollup_figures(query=q, people=False), spend_only, args.repeat
         )
+        for label, run in (
+            (
+                "concentration, Python",
+                lambda q: market_concentration(
+                    rows=rollup_figures(query=q, people=False), market_dims=markets
+                ),
+            ),
+            (
+                "concentration, in SQL",
+                lambda q: rollup_concentration(query=q, market_dims=markets),
+            ),
+        ):
+            if label in concentration:
+                time_backend("rollups", run, {label: concentration[label]}, args.repeat)
 
     if "members" in args.only:
         # The first build's way to count people: COUNT(DISTINCT) over the monthly member rows.

@@ -396,6 +396,8 @@ def exact_holders(
             )
             if holders is None:
                 holders = _member_holders(cursor, grouping, query, excluded, columns)
+    if "month" not in query.group_by:  # keys are already as rows show them
+        return tuple(holders)
     return tuple(
         {
             tuple(_out(name, v) for name, v in zip(query.group_by, key, strict=True)): count
