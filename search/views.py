@@ -73,6 +73,26 @@ def _urls_for(urlconf: str, script_prefix: str) -> dict[str, str]:
     return {name: reverse(f"search:{name}", urlconf=urlconf) for name in names}
 
 
+# The results page's own boxes: what the template shows of each (plain values, so the
+# template reads dictionaries instead of calling bound-field properties some forty times).
+_BOXES = ("q", "postcode", "max_price", "distance", "sort")
+
+
+def _box_values(form) -> dict[str, dict]:
+    values = {}
+    for name in _BOXES:
+        field = form[name]
+        value = field.value()
+        values[name] = {
+            "id": field.auto_id,
+            "value": "" if value is None else value,
+            "errors": field.errors,
+            "help_text": field.help_text,
+            "label": field.label,
+        }
+    return values
+
+
 def _page_link_maker(query):
     """``link(number)``: the query string with ``page`` changed (dropped for page 1), as
     cms.templatetags.govuk.query_transform writes it, the other parameters encoded once."""
@@ -129,6 +149,7 @@ def search_results(request):
     urls = _urls()
     context = {
         "urls": urls,
+        "fields": _box_values(form),
         "filter": filterset,
         "form": form,
         "result": result,

@@ -33,11 +33,15 @@ _LABELS = {
     "day": dict(DAY_CHOICES),
     "accessibility": dict(AccessibilityFeature.choices),
 }
+# Facets listed in a fixed order: each value's place (unknown values go last).
 _ORDER = {
-    "category": list(dict(ServiceCategory.choices)),
-    "care_group": [value for value, _ in CARE_GROUP_CHOICES],
-    "day": [value for value, _ in DAY_CHOICES],
-    "cqc_rating": list(CQC_RATING_LABELS),
+    name: {value: place for place, value in enumerate(values)}
+    for name, values in {
+        "category": list(dict(ServiceCategory.choices)),
+        "care_group": [value for value, _ in CARE_GROUP_CHOICES],
+        "day": [value for value, _ in DAY_CHOICES],
+        "cqc_rating": list(CQC_RATING_LABELS),
+    }.items()
 }
 
 
@@ -75,7 +79,7 @@ def facet_values(counts: dict[str, dict], cleaned: dict) -> dict[str, list[Facet
             # Still show what was chosen (with 0), so the select keeps the choice.
             values.append(FacetValue(chosen, labels.get(chosen, chosen.title()), 0, True))
         if order:
-            values.sort(key=lambda facet: order.index(facet.value) if facet.value in order else 99)
+            values.sort(key=lambda facet: order.get(facet.value, 99))
         else:
             values.sort(key=lambda facet: (-facet.count, facet.label))
         facets[name] = values
