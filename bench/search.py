@@ -64,7 +64,42 @@ CACHE_KEY_PREFIX; config/settings/bench.py), as production's web processes and
 workers share REDIS_URL: the steady row reads what ``profiles_warm`` stored, and the
 cold rows drop what the server would read.
 
-Last measured (2026-11-23 19:08-19:16 UTC; 20,000 live services, 100,000 published
+/find/ last measured (2026-11-23 22:16-22:23 UTC; the same data and server settings;
+``--only search --duration 10 --concurrency 8``, wrk, run under ``flock
+/tmp/scc-bench.lock``; two pairs, the second in the other order). "Before" is 232742b
+(before 3ee9c56), "after" a12fbd1's search code (the tree also has fa93534, another
+session's URL order: about 0.06 ms a /find/ request); both served at once on two ports
+from copies of their trees, the same database, index and cache prefix; the bare ES
+rows sent by the same driver (this tree) in all four runs; the HTML of 12 searches
+compared equal between the two servers::
+
+                          pair 1 (load 3.3 -> 4.2)        pair 2 (load 2.6 -> 4.0)
+                          before         after            after          before
+    p50 / p95 ms (req/s)
+    /find/          1     12.7 / 18.1    11.6 / 17.2      13.1 / 22.0    13.8 / 19.3
+                          (77.3)         (83.5)           (71.6)         (70.5)
+    /find/          8    104.0 / 148.4   80.8 / 150.0     63.8 / 88.1    74.3 / 90.2
+                          (87.7)         (97.2)          (150.4)        (106.6)
+    bare ES (wrk)   1      5.5 / 7.8      5.6 / 8.7        6.2 / 12.1     5.8 / 8.7
+    bare ES (wrk)   8     41.8 / 68.5    43.6 / 74.0      21.4 / 35.2    21.3 / 34.8
+    bare ES (Python)1      6.2 / 9.0      6.4 / 9.0        6.6 / 9.6      6.6 / 9.5
+    bare ES (Python)8     43.7 / 72.1    44.6 / 77.1      24.2 / 39.8    23.4 / 38.2
+    /find/ p50 / bare ES p50 at 1 client, wrk: before 2.31, 2.39; after 2.08, 2.12;
+    Python transport: before 2.04, 2.10; after 1.83, 1.98.
+
+In pair 1 Elasticsearch itself answered 8 clients at 42-44 ms p50 and 68-77 ms p95
+(about 180 req/s: another session's Elasticsearch and PostgreSQL benchmarks were
+running); in pair 2, 21-24 ms and 35-40 ms (about 350 req/s).
+
+In process, load-independent (callgrind instruction counts of the whole process,
+Django test client, config.settings.bench, the same data; 100 searches of the mix
+less 0, so start-up and warm-up cancel out): /find/ 23.6 M instructions a request
+before (232742b), 18.8 M after 3ee9c56, 16.7 M after a12fbd1 (-29%). CPU time
+(time.process_time, 300 searches, three rounds of three, before and after
+alternately, load 7.8 -> 9.4, 22d1995 against 3ee9c56 less its last escaping step):
+7.6-9.1 ms before (median 8.4), 6.7-7.9 after (median 7.1).
+
+Earlier (2026-11-23 19:08-19:16 UTC; 20,000 live services, 100,000 published
 reviews, 10,114 published organisations; PostgreSQL 15 + Elasticsearch 8.19 + Redis
 shared with other sessions on 2 cores, which were busy: load average 4.2 -> 4.7 during
 the "after" run, 4.5 -> 7.3 during the "before" one, two busy-loop processes of another
@@ -120,10 +155,16 @@ are written in Python (search.presenters; byte-for-byte the HTML the templates w
 the Elasticsearch body is plain JSON (the same query the DSL built) and asks only for
 the fields a result shows (``_source`` includes: the answer is 57% of its former size); the
 search log is one plain INSERT; the search form's instances share their fields
-(validation 0.54 -> 0.18 ms). What is left of its CPU: the page template and base
-chrome (about 2 ms), the Elasticsearch client and JSON (about 1.4 ms, 0.35 ms of it
-the client library over bare urllib3), the 14 middleware and URL resolving (about
-1 ms).
+(validation 0.54 -> 0.18 ms). Since 3ee9c56 the request goes out as a plain pooled
+urllib3 POST (search.client.search_json; the client library cost about 0.45 ms more
+CPU), pagination is written in Python, the page's links are reversed once, related
+advice is one cache round trip, and (a12fbd1) the template reads its boxes from
+plain dictionaries. What is left of its CPU (time.process_time in process, load
+about 7): the Elasticsearch round trip and JSON about 1 ms (mostly the socket calls),
+the page template and base chrome about 1.3 ms (the base template about 0.75 of it),
+the search log's INSERT about 0.4 ms, the result cards about 0.5 ms, the form,
+request body and facets about 0.5 ms, the middleware, URL resolving and the test
+client about 0.7 ms.
 
 Profiles: visitors get the cached body in steady state (search.profile_cache): every
 change renews the organisation's version after commit and renders its body at once
@@ -140,6 +181,12 @@ met (116 ms); the p50 ratio < 2 not met at 1 client in the 19:08 run (2.64 wrk, 
 Python client) and met in the 19:32 one only because its bare ES rows were slowed
 (1.67, 1.11), so not shown: /find/ still costs about 7.5-8 ms of Python per request
 beside Elasticsearch's 5-7 ms. A quiet machine is needed to settle the /find/ rows.
+
+Search goals in the 22:16-22:23 runs: the p50 ratio < 2 at 1 client met against the
+Python transport /find/ uses (1.83, 1.98) and not against wrk (2.08, 2.12; 2.31 and
+2.39 before); /find/ p95 < 80 ms at 8 clients not met (150.0 and 88.1 ms, at 97 and
+150 req/s), and not reachable on this machine while Elasticsearch alone answers 8
+clients at a p95 of 35-74 ms and the web workers share the same 2 cores with it.
 """
 
 import argparse
