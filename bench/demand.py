@@ -117,6 +117,36 @@ market concentration (hundreds of thousands of cells summed over the
 months, on either backend), and Elasticsearch's category x provider and
 month x category x locality at p95 (p50 under 240).
 
+Elasticsearch, alias demand_purchases_v3 (23 November 2026, evening: a key
+field per grouping, index sorted by month_number, one segment; the index
+built by ``--reindex`` / ``manage.py reindex_demand_purchases`` in 2,031 s
+at load 7 to 9, merge included). Before (v2 index, nested terms and
+composite pages) and after, 5 runs each, locked, one after the other; load
+average at the start in brackets; p50 / p95 ms:
+
+    query (12 months)           before (5.0)      after (4.8)
+    total                          101 / 105         78 / 82
+    by category                    301 / 318        186 / 206
+    by provider                    273 / 318        174 / 185
+    category x locality            438 / 458        201 / 217
+    category x provider            559 / 581        253 / 262
+    category x loc x provider  6,368 / 6,896    1,524 / 1,582
+    month x category x loc         609 / 730        244 / 286
+    drill: home care by loc        115 / 198         31 / 43
+    concentration (spend)      4,822 / 5,208      860 / 1,020
+
+The previous period: category x loc x provider 6,211 -> 2,372 ms p50,
+concentration 2,932 -> 881, category x provider 605 -> 247, month x
+category x loc 493 -> 234. Not under 300 ms at p95: category x locality
+x provider (~78,000 keys a year: Elasticsearch's terms aggregation over
+them, rows built, is ~0.9 s at load 3.7, and its people come from the rollups'
+exact_holders, ~0.65 s on its own; the two overlap only partly, both
+building ~78,000 Python rows) and concentration (the same aggregation
+without people); category x provider and month x category x loc are
+under 300 at p95 at load 4.8 but not in an earlier after run at load 7.8
+(category x provider 328 / 438, month x category x loc 491 / 602, category
+x loc x provider 2,771 / 2,973, concentration 2,357 / 2,429).
+
 Incremental (load 4.2): the random day's 6,839 purchases applied in 6.3 s
 (taken away 13.1 s, put back 8.7 s); a day like the data's (6,794
 purchases) in 3.2 s. Build: COPY of 5,000,000 purchases
