@@ -97,7 +97,9 @@ less 0, so start-up and warm-up cancel out): /find/ 23.6 M instructions a reques
 before (232742b), 18.8 M after 3ee9c56, 16.7 M after a12fbd1 (-29%). CPU time
 (time.process_time, 300 searches, three rounds of three, before and after
 alternately, load 7.8 -> 9.4, 22d1995 against 3ee9c56 less its last escaping step):
-7.6-9.1 ms before (median 8.4), 6.7-7.9 after (median 7.1).
+7.6-9.1 ms before (median 8.4), 6.7-7.9 after (median 7.1); at 22:28-22:30, load
+3.8 -> 5.1, 232742b against a12fbd1's tree, two rounds of three: 6.4-7.9 ms before
+(median 6.8), 4.5-5.6 after (median 5.1), the test client and the middleware included.
 
 Earlier (2026-11-23 19:08-19:16 UTC; 20,000 live services, 100,000 published
 reviews, 10,114 published organisations; PostgreSQL 15 + Elasticsearch 8.19 + Redis
