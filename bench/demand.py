@@ -48,12 +48,9 @@ and summed per market in PostgreSQL (``concentration, in SQL``,
 ``selectors.rollup_concentration``, what the page now runs).
 
 Measured 23 November 2026, evening, the slow queries only, before (the
-tree at 22d1995) and after this session's changes, back to back on the same
-5,000,000-purchase database with the machine heavily shared (load average
-8.3 at the start of "before", 7.7 at the start of "after", 7.8 at its end;
-the earlier table below was taken at load 1 to 4, so compare the two
-columns here with each other, not with it). p50 / p95 ms, 12 months and
-the previous 12, n=10 each:
+tree at 22d1995) and after this session's changes (5da379a), back to back
+on the same 5,000,000-purchase database, n=10 each, p50 / p95 ms for the
+12 months and the previous 12:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:55532/scc_bench_demand \
     DJANGO_SETTINGS_MODULE=config.settings.bench flock /tmp/scc-bench.lock \
@@ -61,28 +58,37 @@ the previous 12, n=10 each:
         --repeat 10 --skip total "by category" "by locality" "by care_group" \
         "by sector" "by channel" "by month" "month x category x loc" "drill: home care by loc"
 
-    query                         before: 12 months   previous       after: 12 months   previous
-    rollups by provider                   137 / 158  145 / 164              145 / 161  126 / 146
-    rollups category x locality           216 / 272  155 / 287              193 / 215  183 / 211
-    rollups category x provider           266 / 311  249 / 276              243 / 314  243 / 254
-    rollups category x loc x provider 2,685 / 3,852  2,723 / 3,147      3,348 / 3,874  3,184 / 3,549
-    concentration (spend)             1,991 / 2,071  1,911 / 2,115      1,625 / 2,008  1,701 / 2,094
-    concentration, Python                         -          -      2,015 / 2,355  1,841 / 1,993
-    concentration, in SQL                         -          -      1,056 / 1,208  1,035 / 1,255
-    published by provider             1,981 / 2,100  1,907 / 1,956      1,551 / 1,740  1,620 / 2,084
-    published category x provider       818 / 1,041    841 / 1,162        682 / 1,200    703 / 951
+    query                       before (5.8 -> 2.9)            after (5.1 -> 3.0)
+                                12 months      previous        12 months      previous
+    rollups by provider             84 / 89       84 / 98        108 / 135     101 / 116
+    rollups category x locality    115 / 130     118 / 145        144 / 152     140 / 184
+    rollups category x provider    141 / 150     143 / 154        168 / 195     152 / 221
+    rollups category x loc x prov  1,260 / 1,578  1,231 / 1,252  1,787 / 2,522  1,304 / 1,355
+    concentration (spend)          771 / 871     746 / 846        707 / 765     681 / 732
+    concentration, Python             -             -             800 / 838     786 / 913
+    concentration, in SQL             -             -             529 / 639     488 / 654
+    published by provider          799 / 860     766 / 833        770 / 878     704 / 806
+    published category x provider  340 / 434     339 / 437        294 / 346     298 / 367
 
-The analysts' concentration table is about half the time of the Python
-way (one row per market reaches Python, not ~78,000 provider rows);
-published figures lose ~60 ms of Python CPU each. Python CPU alone
-(``time.process_time``, median of 5, load-independent): published by
-provider 232 -> 173 ms, published category x provider 267 -> 207 ms. The
-category x locality x provider grid is unchanged within the noise (its
-Python CPU ~590 ms before and after; the two database passes, spend over
-~446,000 month cells and people over ~800,000 reach rows, are the rest).
-On this loaded machine no slow query is under 300 ms p95; every figure was
-checked identical before and after (published rows for all ten published
-queries over 12 and 24 months, the grids above, both concentration tables).
+(load average at the start and end of each locked run in brackets; an
+earlier pair at load 7.7 to 8.5 gave the same picture: concentration
+Python 2,015 / 2,355 against in SQL 1,056 / 1,208, published category x
+provider 818 / 1,041 before and 682 / 1,200 after.) What changed: the
+analysts' concentration table is summed per market in PostgreSQL
+(``rollup_concentration``: one row per market reaches Python, not ~78,000
+provider rows), about a third less time than the Python way in the same
+run; published figures spend less Python per grid cell (Python CPU by
+``time.process_time``, median of 5: published by provider 232 -> 173 ms,
+published category x provider 267 -> 207 ms), about 15% off published
+category x provider. The rollup grids are unchanged within the noise
+(their cost is the database: spend over ~446,000 month cells and people
+over ~800,000 reach rows for category x locality x provider; the
+published provider grid folds ~448,000 reach rows per provider and person
+with ~2,100 hidden cells' months taken out). Still over 300 ms p95:
+category x locality x provider, market concentration, published by
+provider and published category x provider. Every figure was checked
+identical before and after (published rows for all ten published queries
+over 12 and 24 months, the grids above, both concentration tables).
 
 Before, measured earlier on 23 November 2026, 5,000,000 purchases (33,333 people, 300
 providers), shared 2-core machine, one in-process client; p50 / p95 ms for
