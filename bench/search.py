@@ -175,6 +175,47 @@ transaction; an all-profiles renewal (the nightly rating rebuild) renders every
 published one on the worker (in batches sharing their queries); the beat catch-up and ``manage.py profiles_warm`` render whatever is
 not cached under its current version (a new day, an eviction, a cleared cache).
 
+Profiles last measured (2026-11-23 22:21-22:34 UTC; the same data, server settings
+and driver; ``--only profile --duration 10``, wrk for the steady rows, run under
+``flock /tmp/scc-bench.lock``; two pairs, the second in the other order). "Before"
+is 3a3ab09, "after" 4d8bbd2 (the first visit's services, lists and rating in one
+query and the services written in Python; single-flight; the staleness expiry), both
+served at once on two ports from copies of their trees, the same database and cache
+prefix (the steady rows of both read bodies ``profiles_warm`` stored from "after"'s
+tree: the HTML of 119 cold-rendered profiles compared equal between the two trees;
+each cold row renders with its own server's code). Load average at the start and end
+of each run: 5.4 -> 6.1, 3.5 -> 5.1, 3.0 -> 4.4, 4.4 -> 5.2::
+
+                          pair 1                          pair 2
+                          after          before           after          before
+    p50 / p95 ms (req/s)
+    profile cold    1     22.3 / 28.9    41.0 / 69.5      13.4 / 20.2    42.9 / 66.9
+                          (39.2)         (21.8)           (67.8)         (23.9)
+    profile cold    8     78.8 / 188.4  217.9 / 529.1    101.1 / 255.9  257.6 / 575.0
+                          (75.3)         (29.1)           (72.5)         (25.8)
+    profile steady  1      3.8 / 238.5    4.3 / 12.0       3.9 / 9.1      4.4 / 11.7
+                          (206.8)        (174.2)          (206.7)        (183.6)
+    profile steady  8     27.3 / 50.0    37.8 / 73.2      19.1 / 59.7    31.8 / 44.5
+                          (279.4)        (222.4)          (345.2)        (239.0)
+
+(The 238.5 ms steady p95 of pair 1's "after" is one disturbed stretch: its p50 and
+req/s match pair 2's.) In process (Django test client, config.settings.bench,
+time.process_time, CaptureQueriesContext; before and after alternately, load 6.3 ->
+5.5): a first visit 21.0 and 22.2 ms CPU, 12.1 queries before; 12.8 and 11.5 ms, 5
+queries after (150 profiles each); a cached visit 3.3 and 3.2 ms before, 3.1 and 2.8
+after (300 profiles, 1 query); ``profiles_warm`` rendered 9,957 profiles in 65 s of
+CPU (6.5 ms each, one query per 100 organisations + 3 each). What is left of a first
+visit's ~12 ms: the reviews, assessment and projects sections through the template
+engine (about 5.4 ms, 1.7 of it the assessment query and 1.4 the projects query), the
+one query for services and lists (1.7 ms), the organisation by slug (1.1 ms), the
+page template (0.9 ms), the services in Python (0.4 ms), middleware and the test client.
+
+Goal (profile p95 < 60 ms at 8 clients): met in steady state (50.0 and 59.7 ms in
+these runs, 44.5 and 73.2 before); not for first visits after a cache flush (188 and
+256 ms, from 529 and 575: every request renders, about 12 ms of CPU and 5 queries, 8
+clients on 2 shared cores). Concurrent first visits to one profile render it once
+(the cold rows visit distinct providers, so they do not benefit from that).
+
 Goals on this machine, in the 19:08 run: profile p95 < 60 ms at 8 clients met in
 steady state (32.7 ms; 92.7 ms in the disturbed 19:32 run) and not for first visits
 after the cache is dropped (423 ms: every request renders, 11.5 queries and about
