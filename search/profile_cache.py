@@ -14,11 +14,15 @@ organisation, service and its child rows, reviews, rating rows, assessments,
 grant applications and awards). The all-profiles version is renewed by
 writes that touch many organisations without per-row signals
 (``profiles_all_changed``: the rating rebuild, fund/round/framework renames).
-Today's date is part of the key because "may be out of date" and a project's
-"in progress / completed" depend on it.
+Today's date is part of the key because a project's "in progress / completed"
+depends on it; a body also stops being served (and expires from the cache) at the
+moment one of its services becomes "May be out of date" (``expires``), which is
+not a date boundary.
 
 The version is read before the database, so a render that raced a change is
-stored under the old version and never served after it. The per-visitor parts
+stored under the old version and never served after it. Concurrent first visits to
+one version render it once (``profile_body_claim``: a short lock in the cache; the
+other visitors wait up to a second for that body, then render it themselves). The per-visitor parts
 (shortlist buttons with the CSRF token, "Write a review") are left as markers
 in the cached text and filled in per request (``fill_visitor_parts``). Only the
 public view of a published organisation, with no query string, reads or
