@@ -78,8 +78,8 @@ analysts' concentration table is summed per market in PostgreSQL
 (``rollup_concentration``: one row per market reaches Python, not ~78,000
 provider rows), about a third less time than the Python way in the same
 run; published figures spend less Python per grid cell (Python CPU by
-``time.process_time``, median of 5: published by provider 232 -> 173 ms,
-published category x provider 267 -> 207 ms), about 15% off published
+``time.process_time``, median of 5, 22d1995 -> 5da379a: published by
+provider 222 -> 167 ms, published category x provider 248 -> 177 ms), about 15% off published
 category x provider. The rollup grids are unchanged within the noise
 (their cost is the database: spend over ~446,000 month cells and people
 over ~800,000 reach rows for category x locality x provider; the
