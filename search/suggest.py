@@ -7,7 +7,11 @@ ordinary GET form without it. Names come from the search backend in use
 categories are matched here, from the one category list, the same for both.
 """
 
+import logging
 import re
+
+from elastic_transport import TransportError
+from elasticsearch import ApiError
 
 from django.http import JsonResponse
 from django.urls import reverse
@@ -18,6 +22,8 @@ from marketplace.providers.taxonomy import ServiceCategory
 
 from .selectors import search_suggestions
 from .text import SYNONYMS, normalise_query
+
+logger = logging.getLogger(__name__)
 
 MIN_PREFIX_LENGTH = 2
 MAX_PREFIX_LENGTH = 100
@@ -64,7 +70,9 @@ def suggest(request):
     """``{"suggestions": [name, ...], "categories": [{value, label, href}, ...]}``.
 
     Fewer than 2 characters suggest nothing; more than 100 is a 400 with a reason.
-    Answers may be cached for a minute (they hold nothing personal).
+    When Elasticsearch cannot be reached or answers an error, a 503 with a reason
+    (never cached); the search box still works as a plain form. Answers may be
+    cached for a minute (they hold nothing personal).
     """
     prefix = " ".join((request.GET.get("q") or "").split())
     if len(prefix) > MAX_PREFIX_LENGTH:
@@ -75,8 +83,22 @@ def suggest(request):
     if len(prefix) < MIN_PREFIX_LENGTH:
         names, categories = [], []
     else:
-        names = search_suggestions(prefix=prefix, limit=MAX_NAMES)
         categories = category_suggestions(prefix=prefix)
+        try:
+            names = search_suggestions(prefix=prefix, limit=MAX_NAMES)
+        except (ApiError, TransportError) as error:
+            logger.warning("Elasticsearch suggest failed: %s", error)
+            response = JsonResponse(
+                {
+                    "error": "Name suggestions are not working at the moment. "
+                    "You can still search.",
+                    "suggestions": [],
+                    "categories": categories,
+                },
+                status=503,
+            )
+            response["Cache-Control"] = "no-store"
+            return response
     response = JsonResponse({"suggestions": names, "categories": categories})
     response["Cache-Control"] = "public, max-age=60"
     return response

@@ -1,5 +1,7 @@
 """Autocomplete: /find/suggest answers names and categories as JSON, on both backends."""
 
+import socket
+
 import pytest
 
 from search.suggest import category_suggestions
@@ -63,3 +65,34 @@ def test_only_get(client, embedded_default):
 )
 def test_categories_match_a_word_of_the_name_or_a_word_people_use(prefix, values):
     assert [category["value"] for category in category_suggestions(prefix=prefix)] == values
+
+
+def _closed_port() -> int:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        return listener.getsockname()[1]
+
+
+def test_names_not_working_when_elasticsearch_is_down_is_a_503_with_a_reason(
+    settings, client, caplog
+):
+    settings.ELASTICSEARCH_URL = f"http://127.0.0.1:{_closed_port()}"
+
+    response = client.get("/find/suggest", {"q": "lunch"})
+
+    assert response.status_code == 503
+    assert response["Cache-Control"] == "no-store"
+    data = response.json()
+    assert data["error"] == "Name suggestions are not working at the moment. You can still search."
+    assert data["suggestions"] == []
+    assert [category["value"] for category in data["categories"]] == ["meals"]
+    assert "Elasticsearch suggest failed" in caplog.text
+
+
+@pytest.mark.elasticsearch
+def test_an_error_answer_from_elasticsearch_is_a_503_too(use_elasticsearch, es_index, client):
+    # es_index dropped the alias: Elasticsearch answers 404 index_not_found.
+    response = client.get("/find/suggest", {"q": "lun"})
+
+    assert response.status_code == 503
+    assert response.json()["suggestions"] == []
