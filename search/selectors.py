@@ -63,27 +63,12 @@ def search_suggestions(*, prefix: str, limit: int = 8) -> list[str]:
     return _backend().suggest(prefix, limit=limit)
 
 
-def organisation_for_profile(*, slug: str, with_services: bool = True):
-    """A published organisation and (``with_services``) its published services as
-    ``published_services``, or None."""
+def organisation_for_profile(*, slug: str):
+    """A published organisation, or None (its profile body reads the rest:
+    search.profile_html)."""
     from marketplace.providers.models import Organisation
 
-    organisation = Organisation.objects.published().filter(slug=slug).first()
-    if organisation is not None and with_services:
-        organisation_services_prefetch(organisation=organisation)
-    return organisation
-
-
-def organisation_services_prefetch(*, organisation) -> None:
-    """Sets ``organisation.published_services``: one query per related list."""
-    from django.db.models import Prefetch, prefetch_related_objects
-
-    from .documents.services import service_queryset
-
-    prefetch_related_objects(
-        [organisation],
-        Prefetch("services", queryset=service_queryset(), to_attr="published_services"),
-    )
+    return Organisation.objects.published().filter(slug=slug).first()
 
 
 def services_for_compare(*, service_ids: list[int]) -> list:

@@ -203,7 +203,7 @@ def _may_review_html(request, organisation) -> str:
 
 @require_GET
 def provider_profile(request, slug: str):
-    organisation = organisation_for_profile(slug=slug, with_services=False)
+    organisation = organisation_for_profile(slug=slug)
     if organisation is None:
         raise Http404("No provider with that address.")
     # Only the plain address is cached: other review pages are rendered fresh.
