@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from django.utils import timezone
+from django.utils.html import escape
 
 from commissioning.monitoring.models import CaseStatus, Clawback, MonitoringCase, Outcome, Rule
 from commissioning.monitoring.selectors import quarter_statement
@@ -40,7 +41,9 @@ def test_only_monitoring_officers_see_cases(client_for, surplus_case):
         assert role_client.get("/monitoring/").status_code == 403
         assert role_client.get(f"/monitoring/cases/{case.pk}/").status_code == 403
     officer_client, officer = client_for(Role.MONITORING_OFFICER)
-    assert case.budget_holder.full_name in officer_client.get("/monitoring/").content.decode()
+    assert (
+        escape(case.budget_holder.full_name) in officer_client.get("/monitoring/").content.decode()
+    )
     assert officer_client.get(f"/monitoring/cases/{case.pk}/").status_code == 200
     assert AuditEvent.objects.filter(actor=officer, budget_holder=case.budget_holder).exists()
 
