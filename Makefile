@@ -34,7 +34,7 @@ test: setup ## Set everything up, start PostgreSQL, Elasticsearch, Redis and str
 
 .PHONY: test-quick
 test-quick: setup ## Run the tests that need no server, on SQLite (for a fast loop while coding)
-	$(PY) -m pytest -m "not browser and not elasticsearch and not stripe_mock and not redis" -q
+	$(PY) -m pytest -m "not browser and not elasticsearch and not stripe_mock and not redis and not postgresql" -q
 
 .PHONY: lint
 lint: setup ## Check style with ruff

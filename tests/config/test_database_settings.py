@@ -8,7 +8,7 @@ import pytest
 
 from django.db import connection
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]
 
 
 def test_postgresql_connections_have_a_connect_timeout_and_health_checks():

@@ -4,7 +4,7 @@ from search.services import search_index_rebuild
 from tests.search.factories import make_organisation, make_service
 
 
-@pytest.fixture(params=["database", "elasticsearch"])
+@pytest.fixture(params=["database", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
 def search_backend(request, settings):
     """Run the test once on the embedded default and once on the real Elasticsearch server."""
     if request.param == "database":

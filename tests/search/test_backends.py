@@ -62,6 +62,7 @@ def _facet_table(result):
 
 
 @pytest.mark.django_db
+@pytest.mark.elasticsearch
 def test_facet_counts_match_between_backends(directory, settings, elasticsearch_url):
     from search.index import index_drop
     from search.services import search_index_rebuild

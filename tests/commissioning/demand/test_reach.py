@@ -34,7 +34,7 @@ from marketplace.providers.taxonomy import ServiceCategory
 
 from .factories import buy, people, provider
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]
 
 
 def _months(holder, grouping="total", first_year=2024):

@@ -169,6 +169,7 @@ def test_every_query_shape_equals_a_group_by_over_purchases():
     assert rollup_figures(query=period)[0]["holders"] == 4
 
 
+@pytest.mark.postgresql  # rollup_concentration is PostgreSQL's
 def test_market_concentration_summed_in_the_database_equals_the_python_figures():
     big, small, tied, refunded = (provider(name) for name in ("Big", "Small", "Tied", "Refunded"))
     ann, bob = people(2)

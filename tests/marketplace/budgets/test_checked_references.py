@@ -20,7 +20,7 @@ from marketplace.payments.models import Purchase
 
 from .factories import make_budget
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]
 
 STATEMENT = """transaction_id,card_reference,date,merchant_name,merchant_postcode,mcc,amount
 R1,REF-CARD,2025-04-02,Finchley Lunch Club,N3 1DH,5812,6.00

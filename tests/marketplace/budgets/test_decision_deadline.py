@@ -47,6 +47,7 @@ def short_deadline(settings):
     return 0.3
 
 
+@pytest.mark.postgresql  # statement and lock timeouts
 @pytest.mark.django_db(transaction=True)
 def test_a_locked_budget_is_declined_in_time_and_the_decline_is_recorded(
     deliver, funded_card, short_deadline
@@ -79,6 +80,7 @@ def test_a_locked_budget_is_declined_in_time_and_the_decline_is_recorded(
     assert Authorization.objects.count() == 1
 
 
+@pytest.mark.postgresql  # statement and lock timeouts
 @pytest.mark.django_db(transaction=True)
 def test_a_statement_that_runs_too_long_is_cancelled_and_declined(
     deliver, funded_card, short_deadline, monkeypatch
@@ -146,6 +148,7 @@ def test_a_decision_in_time_is_unchanged_and_takes_a_handful_of_queries(deliver,
     assert funds.balance_pence - cards.held_pence(budget=funded_card.budget) == 100_000 - 2500
 
 
+@pytest.mark.postgresql  # statement and lock timeouts
 @pytest.mark.django_db(transaction=True)
 def test_a_decision_inside_a_larger_transaction_leaves_its_limits_behind(deliver, funded_card):
     # Demo seeding plays events inside one transaction: its later, heavier statements
