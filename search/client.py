@@ -1,11 +1,12 @@
 """The Elasticsearch connections the process uses.
 
-``get_client()`` is the official client, for indexing, index management, the
-suggester and commissioning's demand figures. ``search_json()`` sends the
-directory's one hot request (``/find/``'s search) as a plain pooled POST: the
-client library costs about half a millisecond of CPU a request over urllib3
-(request and response objects, header and serializer layers) for a request
-whose body is already plain JSON and whose answer is read as plain JSON.
+``get_client()`` is the official client, for indexing, index management and
+commissioning's demand figures. ``search_json()`` sends the directory's visitor
+requests (``/find/``'s search and the autocomplete's suggester) as a plain
+pooled POST: the client library costs about half a millisecond of CPU a request
+over urllib3 (request and response objects, header and serializer layers) for a
+request whose body is already plain JSON and whose answer is read as plain JSON.
+``search_json()`` raises SearchUnavailable when Elasticsearch cannot answer.
 """
 
 import json

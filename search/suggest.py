@@ -7,11 +7,7 @@ ordinary GET form without it. Names come from the search backend in use
 categories are matched here, from the one category list, the same for both.
 """
 
-import logging
 import re
-
-from elastic_transport import TransportError
-from elasticsearch import ApiError
 
 from django.http import JsonResponse
 from django.urls import reverse
@@ -20,10 +16,9 @@ from django.views.decorators.http import require_GET
 
 from marketplace.providers.taxonomy import ServiceCategory
 
+from .client import SearchUnavailable
 from .selectors import search_suggestions
 from .text import SYNONYMS, normalise_query
-
-logger = logging.getLogger(__name__)
 
 MIN_PREFIX_LENGTH = 2
 MAX_PREFIX_LENGTH = 100
@@ -86,8 +81,7 @@ def suggest(request):
         categories = category_suggestions(prefix=prefix)
         try:
             names = search_suggestions(prefix=prefix, limit=MAX_NAMES)
-        except (ApiError, TransportError) as error:
-            logger.warning("Elasticsearch suggest failed: %s", error)
+        except SearchUnavailable:  # logged by search.client
             response = JsonResponse(
                 {
                     "error": "Name suggestions are not working at the moment. "

@@ -10,7 +10,7 @@ every other chosen facet but not its own (as the database fallback does).
 
 from marketplace.providers.geo import haversine_metres
 
-from ..client import get_client, search_json
+from ..client import search_json
 from ..filters import CQC_MINIMUM_RANK, PAGE_SIZE
 from ..index import alias_name
 from ..results import SearchResult, ServiceHit
@@ -222,19 +222,27 @@ def search(filterset) -> SearchResult:
 
 
 def suggest(prefix: str, *, limit: int = 8) -> list[str]:
-    """Names completing ``prefix``, from the completion suggester."""
+    """Names completing ``prefix``, from the completion suggester.
+
+    Raises search.client.SearchUnavailable when Elasticsearch does not answer."""
     prefix = " ".join(prefix.split()).lower()
     if len(prefix) < 2:
         return []
-    response = get_client().search(
+    response = search_json(
         index=alias_name(),
-        suggest={
-            "names": {
-                "prefix": prefix,
-                "completion": {"field": "suggest", "size": limit * 2, "skip_duplicates": True},
-            }
+        body={
+            "suggest": {
+                "names": {
+                    "prefix": prefix,
+                    "completion": {
+                        "field": "suggest",
+                        "size": limit * 2,
+                        "skip_duplicates": True,
+                    },
+                }
+            },
+            "_source": ["name", "organisation_name"],
         },
-        source=["name", "organisation_name"],
     )
     names: list[str] = []
     for option in response["suggest"]["names"][0]["options"]:

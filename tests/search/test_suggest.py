@@ -86,7 +86,7 @@ def test_names_not_working_when_elasticsearch_is_down_is_a_503_with_a_reason(
     assert data["error"] == "Name suggestions are not working at the moment. You can still search."
     assert data["suggestions"] == []
     assert [category["value"] for category in data["categories"]] == ["meals"]
-    assert "Elasticsearch suggest failed" in caplog.text
+    assert "Elasticsearch search failed" in caplog.text
 
 
 @pytest.mark.elasticsearch
