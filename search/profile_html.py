@@ -95,26 +95,20 @@ def _services_by_organisation(organisation_ids: list[int]) -> dict[int, list[dic
     as ``_service`` rows, in the same orders."""
     from marketplace.providers import models
 
-    def ordered(model, *fields):
-        return Prefetch(
-            model.service.field.remote_field.related_name, model.objects.order_by(*fields)
-        )
-
     services = (
-        models.Service.objects.filter(
-            organisation_id__in=organisation_ids,
-            live=True,
-            status__in=("active", "temporarily closed"),
-        )
+        models.Service.objects.published()
+        .filter(organisation_id__in=organisation_ids)
         .order_by("name", "id")
         .prefetch_related(
-            ordered(models.ServiceCareGroup, "id"),
-            ordered(models.CostOption, "amount_pence", "id"),
-            ordered(models.ServiceArea, "postcode_district", "id"),
-            ordered(models.ServiceLocation, "name", "id"),
-            ordered(models.RegularSchedule, "weekday", "opens_at", "id"),
-            ordered(models.ServiceLanguage, "name", "id"),
-            ordered(models.ServiceAccessibility, "id"),
+            Prefetch("care_groups", models.ServiceCareGroup.objects.order_by("id")),
+            Prefetch("cost_options", models.CostOption.objects.order_by("amount_pence", "id")),
+            Prefetch("areas", models.ServiceArea.objects.order_by("postcode_district", "id")),
+            Prefetch("locations", models.ServiceLocation.objects.order_by("name", "id")),
+            Prefetch(
+                "schedules", models.RegularSchedule.objects.order_by("weekday", "opens_at", "id")
+            ),
+            Prefetch("languages", models.ServiceLanguage.objects.order_by("name", "id")),
+            Prefetch("accessibility", models.ServiceAccessibility.objects.order_by("id")),
         )
     )
     found: dict[int, list[dict]] = {}
