@@ -18,18 +18,11 @@ class _SharedClientRedisCacheClient(RedisCacheClient):
         self._clients = {}
 
     def get_client(self, key=None, *, write=False):
-        index = self._get_connection_pool_index(write)
-        client = self._clients.get(index)
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(pool)
         if client is None:
-            # Django's _get_connection_pool(), for this index (it picks its own).
-            pool = self._pools.get(index)
-            if pool is None:
-                pool = self._pools.setdefault(
-                    index,
-                    self._pool_class.from_url(self._servers[index], **self._pool_options),
-                )
             # Another thread may have made one at the same moment: either will do.
-            client = self._clients.setdefault(index, self._client(connection_pool=pool))
+            client = self._clients.setdefault(pool, self._client(connection_pool=pool))
         return client
 
 
