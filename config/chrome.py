@@ -12,7 +12,7 @@ before. The values (strings) are part of the key, so a changed SiteSettings row
 shows up the moment the page reads the new row, with no invalidation of its own.
 
 ``{% chrome_url "app:name" %}`` is ``{% url "app:name" %}`` for a URL without
-arguments, reversed once per process.
+arguments, reversed once per process (``reversed_once``, which views use too).
 
 Keys also carry the URL configuration and script prefix in force, and everything is
 forgotten when a test changes a setting.
@@ -40,17 +40,20 @@ def _remember(key, value):
     return value
 
 
-def _context_key(context):
-    """What else a fragment's HTML depends on: the language, and the URL configuration
-    and script prefix (set once per request by the handler and middleware, so read
-    once per request: three thread-local reads cost ~9 us)."""
-    request = context.get("request")
+def _request_key(request):
+    """What else a fragment's HTML or a URL depends on: the language, and the URL
+    configuration and script prefix (set once per request by the handler and middleware,
+    so read once per request: three thread-local reads cost ~9 us)."""
     urls = getattr(request, "_chrome_urls", None)
     if urls is None:
         urls = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
         if request is not None:
             request._chrome_urls = urls
     return (urls, get_language())
+
+
+def _context_key(context):
+    return _request_key(context.get("request"))
 
 
 def forget(**kwargs) -> None:
@@ -93,10 +96,17 @@ def chrome_fragment(parser, token):
     )
 
 
-@register.simple_tag(takes_context=True)
-def chrome_url(context, name: str) -> str:
-    key = ("url", name, _context_key(context))
+def reversed_once(name: str, request=None) -> str:
+    """``reverse(name)`` for a URL without arguments, reversed once per process (for each
+    URL configuration, script prefix and language in force), for templates' chrome and
+    for views that write the same links on every page."""
+    key = ("url", name, _request_key(request))
     found = _rendered.get(key)
     if found is None:
         found = _remember(key, reverse(name))
     return found
+
+
+@register.simple_tag(takes_context=True)
+def chrome_url(context, name: str) -> str:
+    return reversed_once(name, context.get("request"))

@@ -4,19 +4,18 @@ All public and GET-shareable; the shortlist lives in the session so it works
 signed out. No personal data is shown, so nothing here writes to the audit log.
 """
 
-from functools import lru_cache
-from urllib.parse import urlencode
-
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
+
+from cms.templatetags.govuk import query_link_maker
+from config.chrome import reversed_once
 
 from .advice import related_advice_for
 from .filters import DEFAULT_DISTANCE_MILES
@@ -62,15 +61,12 @@ FACET_SELECTS = [
 ]
 
 
-def _urls() -> dict[str, str]:
-    """The results page's own links, reversed once per URL configuration and prefix."""
-    return _urls_for(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+def _urls(request) -> dict[str, str]:
+    """The results page's own links (each reversed once per process)."""
+    return {name: reversed_once(f"search:{name}", request) for name in _URL_NAMES}
 
 
-@lru_cache(maxsize=8)
-def _urls_for(urlconf: str, script_prefix: str) -> dict[str, str]:
-    names = ("results", "autocomplete", "shortlist", "shortlist_change")
-    return {name: reverse(f"search:{name}", urlconf=urlconf) for name in names}
+_URL_NAMES = ("results", "autocomplete", "shortlist", "shortlist_change")
 
 
 # The results page's own boxes: what the template shows of each (plain values, so the
@@ -93,29 +89,14 @@ def _box_values(form) -> dict[str, dict]:
     return values
 
 
-def _page_link_maker(query):
-    """``link(number)``: the query string with ``page`` changed (dropped for page 1), as
-    cms.templatetags.govuk.query_transform writes it, the other parameters encoded once."""
-    before, after, found = [], [], False
-    for key, values in query.lists():
-        if key == "page":
-            found = True
-            continue
-        encoded = [urlencode({key: value}) for value in values]
-        (after if found else before).extend(encoded)
-
-    def link(number):
-        page = [urlencode({"page": number})] if number > 1 else []
-        return "?" + "&".join(before + page + after)
-
-    return link
-
-
 def _pagination(request, result) -> dict | None:
     """GOV.UK pagination: previous/next plus page numbers with ellipses."""
     if result.page_count <= 1:
         return None
-    link = _page_link_maker(request.GET)
+    page_link = query_link_maker(request.GET, "page")
+
+    def link(number):
+        return page_link(number if number > 1 else None)
 
     numbers = sorted(
         {1, result.page_count, result.page - 1, result.page, result.page + 1}
@@ -146,7 +127,7 @@ def search_results(request):
     shortlist = set(shortlist_ids(request.session))
     form = filterset.form
     options = facet_options_html(result.facets)
-    urls = _urls()
+    urls = _urls(request)
     context = {
         "urls": urls,
         "fields": _box_values(form),

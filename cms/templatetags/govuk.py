@@ -1,5 +1,7 @@
 """Template helpers for GOV.UK Frontend markup."""
 
+from urllib.parse import urlencode
+
 from django import template
 
 from cms.formatting import format_pence
@@ -49,14 +51,39 @@ def stars(value, out_of=5):
     return f"{float(value):.1f} out of {out_of} stars"
 
 
+def query_link_maker(query, key: str):
+    """``link(value)``: ``?`` and the query string ``query`` (a QueryDict) with ``key`` set to
+    ``value``, or dropped when ``value`` is None or "". Written as ``QueryDict.urlencode``
+    writes it (the parameters in order, ``key`` where it was or else last), with the other
+    parameters encoded once, so a page that needs many links (pagination) pays for one."""
+    before, after, found = [], [], False
+    for name, values in query.lists():
+        if name == key:
+            found = True
+            continue
+        encoded = [urlencode({name: value}) for value in values]
+        (after if found else before).extend(encoded)
+
+    def link(value) -> str:
+        own = [] if value in (None, "") else [urlencode({key: value})]
+        return "?" + "&".join(before + own + after)
+
+    return link
+
+
 @register.simple_tag(takes_context=True)
 def query_transform(context, **changes):
     """The current query string with some parameters changed: for pagination and sort links."""
-    params = context["request"].GET.copy()
-    for key, value in changes.items():
-        if value in (None, ""):
-            params.pop(key, None)
-        else:
-            params[key] = value
-    encoded = params.urlencode()
-    return f"?{encoded}" if encoded else "?"
+    query = context["request"].GET
+    if not changes:
+        encoded = query.urlencode()
+        return f"?{encoded}" if encoded else "?"
+    *others, (key, value) = changes.items()
+    if others:
+        query = query.copy()
+        for name, other in others:
+            if other in (None, ""):
+                query.pop(name, None)
+            else:
+                query[name] = other
+    return query_link_maker(query, key)(value)

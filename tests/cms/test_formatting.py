@@ -16,3 +16,23 @@ def test_money_is_written_the_same_everywhere(value, text):
 
 def test_the_template_filter_leaves_missing_amounts_blank():
     assert pence(None) == "" and pence("") == ""
+
+
+@pytest.mark.parametrize(
+    ("query", "changes", "expected"),
+    [
+        ("q=home+care&page=2", {"page": 3}, "?q=home+care&page=3"),
+        ("q=home+care&page=2", {"page": None}, "?q=home+care"),
+        ("page=2&q=a%26b", {"sort": "price"}, "?page=2&q=a%26b&sort=price"),
+        ("page=2&sort=rating&q=x", {"sort": "", "page": 1}, "?page=1&q=x"),
+        ("day=monday&day=friday", {}, "?day=monday&day=friday"),
+        ("", {"reviews_page": ""}, "?"),
+    ],
+)
+def test_query_transform_changes_only_the_parameters_named(query, changes, expected):
+    from django.test import RequestFactory
+
+    from cms.templatetags.govuk import query_transform
+
+    request = RequestFactory().get(f"/find/?{query}")
+    assert query_transform({"request": request}, **changes) == expected

@@ -175,3 +175,22 @@ def test_a_fragment_needs_a_quoted_name(source):
     engine = Engine(libraries={"chrome": "config.chrome"})
     with pytest.raises(TemplateSyntaxError, match="quoted fragment name"):
         engine.from_string(source)
+
+
+def test_a_url_reversed_once_follows_the_script_prefix_in_force():
+    from django.test import RequestFactory
+    from django.urls import reverse, set_script_prefix
+
+    chrome.forget()
+    try:
+        first = chrome.reversed_once("search:results", RequestFactory().get("/"))
+        assert first == reverse("search:results")
+        set_script_prefix("/council/")
+        prefixed = chrome.reversed_once("search:results", RequestFactory().get("/"))
+        assert prefixed == reverse("search:results") == "/council" + first
+    finally:
+        set_script_prefix("/")
+    # A request that already read its prefix keeps it for every URL it asks for.
+    request = RequestFactory().get("/")
+    assert chrome.reversed_once("search:results", request) == first
+    assert request._chrome_urls[1] == "/"
