@@ -40,3 +40,18 @@ def test_an_invalid_search_and_an_empty_visit_are_not_logged(indexed, search_bac
     client.get("/find/", {"postcode": "not a postcode"})
 
     assert not SearchLog.objects.exists()
+
+
+@pytest.mark.postgresql
+def test_the_log_row_commits_without_waiting_for_the_disk(indexed, search_backend, client):
+    """The row's transaction alone runs with synchronous_commit off (a visitor never
+    waits for a WAL flush to see results); the test's transaction stands in for the
+    request's own, so the setting it leaves can be read."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO on")
+        client.get("/find/", {"q": "home care"})
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "off"
+    assert SearchLog.objects.get().query == "home care"
