@@ -173,7 +173,7 @@ change renews the organisation's version after commit and renders its body at on
 (a Celery task; in-process on the embedded default), once per organisation per
 transaction; an all-profiles renewal (the nightly rating rebuild) renders every
 published one on the worker (in batches sharing their queries); the beat catch-up and ``manage.py profiles_warm`` render whatever is
-not cached under its current version (a new day, an eviction, a cleared cache).
+not cached under its current version (an expiry, an eviction, a cleared cache).
 
 Profiles last measured (2026-11-23 22:21-22:34 UTC; the same data, server settings
 and driver; ``--only profile --duration 10``, wrk for the steady rows, run under

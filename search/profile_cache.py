@@ -6,7 +6,7 @@ services, assessment status, Innovation Fund projects, the first page of
 reviews) is rendered once and kept in Django's cache (Redis when REDIS_URL is
 set, local memory otherwise) under
 
-    profile:<organisation id>:<today>:<all-profiles version>:<organisation version>
+    profile:<organisation id>:<all-profiles version>:<organisation version>
 
 The organisation version is a fresh token written after any transaction that
 changes something the profile shows commits (signal receivers below:
@@ -14,10 +14,13 @@ organisation, service and its child rows, reviews, rating rows, assessments,
 grant applications and awards). The all-profiles version is renewed by
 writes that touch many organisations without per-row signals
 (``profiles_all_changed``: the rating rebuild, fund/round/framework renames).
-Today's date is part of the key because a project's "in progress / completed"
-depends on it; a body also stops being served (and expires from the cache) at the
-moment one of its services becomes "May be out of date" (``expires``), which is
-not a date boundary.
+What the body shows that changes with time alone has a moment of its own: a body
+stops being served (and expires from the cache) at the first moment one of its
+services becomes "May be out of date" or one of its Innovation Fund projects turns
+"In progress" or "Completed" (midnight, local time) (``expires``). So no date is
+part of the key, and bodies do not all go cold together at midnight (they did
+while the day was part of the key: ~10,000 profiles re-rendered by the beat
+catch-up, 1,000 a minute, with first visits in between paying for a render).
 
 The version is read before the database, so a render that raced a change is
 stored under the old version and never served after it. Concurrent first visits to
@@ -37,7 +40,7 @@ organisation on the worker (in-process, the embedded default leaves them to thei
 next visit: rendering them all would hold up the change). ``profile:have:<id>`` records which key an organisation's body
 was last stored under, so ``profiles_warm_missing`` (the beat catch-up, the
 ``profiles_warm`` command) finds the organisations whose current version is
-not cached (never visited, new day, evicted) without reading any body.
+not cached (never visited, expired, evicted) without reading any body.
 """
 
 import logging
@@ -46,6 +49,7 @@ import re
 import threading
 import time
 import uuid
+from datetime import datetime
 from functools import cache as memoize
 
 from django.core.cache import cache
@@ -78,7 +82,7 @@ def _have_key(organisation_id: int) -> str:
 
 
 def _body_key(organisation_id: int, all_version: str, version: str) -> str:
-    return f"profile:{organisation_id}:{timezone.localdate().isoformat()}:{all_version}:{version}"
+    return f"profile:{organisation_id}:{all_version}:{version}"
 
 
 def shortlist_marker(service_id: int) -> str:
@@ -215,9 +219,18 @@ def profile_body_render(*, organisation, request: HttpRequest | None = None) -> 
         ),
         "review_includes": review_includes,
         "assessment_includes": optional_includes(
-            "assessments/includes/profile_status.html", "grants/includes/profile_projects.html"
+            "assessments/includes/profile_status.html", PROJECTS_INCLUDE
         ),
     }
+    projects = []
+    if PROJECTS_INCLUDE in context["assessment_includes"]:
+        from commissioning.grants.selectors import projects_for_organisation
+
+        # Read here rather than by the include's tag, so the body knows when a project's
+        # status (a date) changes.
+        projects = context["profile_projects"] = projects_for_organisation(
+            organisation=organisation
+        )
     if review_includes:
         context["reviews"] = reviews_for_profile(
             organisation=organisation,
@@ -227,12 +240,30 @@ def profile_body_render(*, organisation, request: HttpRequest | None = None) -> 
     if request is None:
         # Links built from the query string (review pages) see an empty one.
         context["request"] = HttpRequest()
-    expires = stale_at(services)
+    expires = min(
+        (
+            moment
+            for moment in (stale_at(services), _first_project_change(projects))
+            if moment is not None
+        ),
+        default=None,
+    )
     return {
         "html": render_to_string("directory/includes/profile_body.html", context, request),
         "service_names": {service["pk"]: service["name"] for service in services},
         "expires": expires.timestamp() if expires else None,
     }
+
+
+PROJECTS_INCLUDE = "grants/includes/profile_projects.html"
+
+
+def _first_project_change(projects: list[dict]) -> datetime | None:
+    """The first midnight (local time) at which one of ``projects`` changes status."""
+    days = [row["status_changes_on"] for row in projects if row.get("status_changes_on")]
+    if not days:
+        return None
+    return timezone.make_aware(datetime.combine(min(days), datetime.min.time()))
 
 
 def _marker_html(service_id: int) -> str:
@@ -296,7 +327,7 @@ def profiles_not_warm(*, organisation_ids: list[int]) -> list[int]:
 
 def profiles_warm_missing(*, limit: int | None = None) -> int:
     """Warm every published organisation (at most ``limit``) whose current version is not
-    cached: after a new day, an all-profiles renewal, an eviction or a lost task.
+    cached: after an all-profiles renewal, an expiry, an eviction or a lost task.
     Returns how many bodies were rendered."""
     from marketplace.providers.models import Organisation
 

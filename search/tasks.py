@@ -5,7 +5,7 @@ from celery import shared_task
 # Confirmations and vacancy updates are written with queryset.update() (no signals),
 # so a beat task (CELERY_BEAT_SCHEDULE, every CATCH_UP_SECONDS) sweeps recently
 # confirmed services: searchable within a minute. The same sweep renders provider
-# profiles whose current version is not cached (a new day, an eviction, a lost
+# profiles whose current version is not cached (an expiry, an eviction, a lost
 # task), at most PROFILES_PER_CATCH_UP a run so one run stays well inside a minute.
 CATCH_UP_SECONDS = 60
 PROFILES_PER_CATCH_UP = 1000

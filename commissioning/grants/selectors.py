@@ -1,7 +1,7 @@
 """Reads for the Innovation Fund: applications, reviews, awards, monitoring and RAG status."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.utils import timezone
@@ -234,7 +234,8 @@ def projects_for_organisation(*, organisation: Organisation) -> list[dict]:
     """For the public directory profile: the organisation's funded projects.
 
     Each: ``{"title", "amount_pence", "round", "fund", "development_area", "status",
-    "awarded_on"}``.
+    "awarded_on", "status_changes_on"}``: the status is today's, and ``status_changes_on``
+    the first day it reads differently (None once completed).
     Only awards whose written agreement the provider has accepted are shown.
     """
     today = timezone.localdate()
@@ -243,11 +244,11 @@ def projects_for_organisation(*, organisation: Organisation) -> list[dict]:
         application__organisation=organisation, agreement_accepted_at__isnull=False
     ).select_related("application__round__fund"):
         if today < award.starts_on:
-            status = "Starting soon"
+            status, changes_on = "Starting soon", award.starts_on
         elif today > award.ends_on:
-            status = "Completed"
+            status, changes_on = "Completed", None
         else:
-            status = "In progress"
+            status, changes_on = "In progress", award.ends_on + timedelta(days=1)
         rows.append(
             {
                 "title": award.application.title,
@@ -257,6 +258,7 @@ def projects_for_organisation(*, organisation: Organisation) -> list[dict]:
                 "development_area": award.application.get_development_area_display(),
                 "status": status,
                 "awarded_on": timezone.localdate(award.awarded_at),
+                "status_changes_on": changes_on,
             }
         )
     return rows

@@ -477,3 +477,80 @@ def test_the_beat_catch_up_renders_profiles_after_the_cache_is_emptied(
     profile(slug="no-such-provider-warms-the-page-chrome", expect=404)
     with django_assert_max_num_queries(1):
         profile()
+
+
+def _days_later(monkeypatch, days: int) -> None:
+    """Move the clock ``days`` on (timezone.now and so localdate)."""
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(days=days))
+
+
+def test_a_body_is_served_after_midnight_when_nothing_on_it_changes_with_the_date(
+    provider, monkeypatch, django_assert_max_num_queries
+):
+    """No date in the key: bodies do not all go cold together at midnight."""
+    first = profile()
+    _days_later(monkeypatch, 1)
+    with django_assert_max_num_queries(1):  # the organisation's row only: no render
+        second = profile()
+    assert per_request_free(second) == per_request_free(first)
+    assert len(body_keys()) == 1
+
+
+def test_a_project_changes_status_at_midnight_on_a_cached_profile(
+    award,  # noqa: F811
+    changed,
+    monkeypatch,
+):
+    from commissioning.grants.services import agreement_accept
+
+    organisation = award.application.organisation
+    organisation.live = True
+    organisation.save()
+    today = timezone.localdate()
+    award.starts_on, award.ends_on = today - timedelta(days=30), today + timedelta(days=1)
+    award.save()
+    staff = organisation.memberships.first().user
+    with changed():
+        agreement_accept(award=award, user=staff, full_name="Pat Provider", confirmed=True)
+
+    timeouts = []
+    set_many = cache.set_many
+
+    def spy(data, timeout, *args, **kwargs):
+        timeouts.append(timeout)
+        return set_many(data, timeout, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "set_many", spy)
+    cache.clear()
+    page = profile(slug=organisation.slug)
+    assert "In progress" in page and "Completed" not in page
+    # Stored until the midnight after the project's last day (at most two days away).
+    assert timeouts and 0 < timeouts[-1] <= 2 * 24 * 60 * 60
+
+    _days_later(monkeypatch, 1)  # its last day: still in progress, still the cached body
+    assert "In progress" in profile(slug=organisation.slug) and len(timeouts) == 1
+    monkeypatch.undo()
+    monkeypatch.setattr(cache, "set_many", spy)
+    _days_later(monkeypatch, 2)  # the day after: completed, rendered again
+    page = profile(slug=organisation.slug)
+    assert "Completed" in page and "In progress" not in page and len(timeouts) == 2
+
+
+def test_a_project_row_says_when_its_status_changes(award):  # noqa: F811
+    from commissioning.grants.selectors import projects_for_organisation
+
+    organisation = award.application.organisation
+    award.agreement_accepted_at = timezone.now()
+    today = timezone.localdate()
+    for starts, ends, status, changes in [
+        (today + timedelta(days=3), today + timedelta(days=90), "Starting soon", 3),
+        (today - timedelta(days=3), today, "In progress", 1),
+        (today - timedelta(days=90), today - timedelta(days=1), "Completed", None),
+    ]:
+        award.starts_on, award.ends_on = starts, ends
+        award.save()
+        (row,) = projects_for_organisation(organisation=organisation)
+        assert row["status"] == status
+        expected = None if changes is None else today + timedelta(days=changes)
+        assert row["status_changes_on"] == expected

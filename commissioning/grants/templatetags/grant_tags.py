@@ -6,8 +6,12 @@ register = template.Library()
 
 
 @register.simple_tag
-def projects_for(organisation):
-    """Funded projects for a profile: ``{% projects_for organisation as projects %}``."""
+def projects_for(organisation, projects=None):
+    """Funded projects for a profile: ``{% projects_for organisation as projects %}``, or
+    ``projects`` when the page has read them already (a list; a name the context does not
+    hold arrives as "")."""
+    if isinstance(projects, list):
+        return projects
     return projects_for_organisation(organisation=organisation)
 
 
