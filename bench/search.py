@@ -248,8 +248,13 @@ clients on the code of 1f0aca1-2c3952a (the first two at 70c9c97), p95 ms: 124.3
     bare ES (Python transport)    5.20 / 7.14 (189)     20.0 / 32.1 (389)
 
 The p95 at 8 clients moves 57-86 ms between back-to-back runs of the same code: wrk's
-8 keep-alive connections are spread over the 4 worker processes as they happen to be
-accepted, and a worker holding 3 of them queues one. Goals: profile p95 < 60 ms met in
+8 keep-alive connections stay with the worker process that accepted them, and gthread
+workers accept greedily (``ss -tnp`` during three wrk runs: 7 + 1, 4 + 3 + 1 and 6 + 2
+connections per worker), so one worker's 2 threads queue the rest while others idle. With
+``--worker-connections 2`` (each worker stops accepting at 2 open connections; 2 + 2 + 2
+seen) one run gave 44.0 / 64.5 ms at 8 clients (load 3.0), but that setting would leave
+new visitors waiting behind idle keep-alive connections in production, so it is not the
+benchmark's setting. Goals: profile p95 < 60 ms met in
 steady state (23.2 ms), not cold (106 ms); /find/ p95 < 80 ms met in 4 of 7 runs, so
 not settled; ratio < 2 not met (2.26 in the last run).
 """
