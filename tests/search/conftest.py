@@ -126,3 +126,19 @@ def indexed(directory, search_backend):
     """The directory, indexed in the backend under test."""
     search_index_rebuild()
     return directory
+
+
+@pytest.fixture
+def body_timeouts(monkeypatch):
+    """The timeout of each profile body stored (cache.set_many) while the test runs."""
+    from django.core.cache import cache
+
+    timeouts = []
+    set_many = cache.set_many
+
+    def spy(data, timeout, *args, **kwargs):
+        timeouts.append(timeout)
+        return set_many(data, timeout, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "set_many", spy)
+    return timeouts

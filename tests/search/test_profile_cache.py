@@ -479,18 +479,21 @@ def test_the_beat_catch_up_renders_profiles_after_the_cache_is_emptied(
         profile()
 
 
-def _days_later(monkeypatch, days: int) -> None:
-    """Move the clock ``days`` on (timezone.now and so localdate)."""
+@pytest.fixture
+def clock(monkeypatch):
+    """``clock["days"] = n`` moves timezone.now (and so localdate) n days on."""
+    moved = {"days": 0}
     real_now = timezone.now
-    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(days=days))
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(days=moved["days"]))
+    return moved
 
 
 def test_a_body_is_served_after_midnight_when_nothing_on_it_changes_with_the_date(
-    provider, monkeypatch, django_assert_max_num_queries
+    provider, clock, django_assert_max_num_queries
 ):
     """No date in the key: bodies do not all go cold together at midnight."""
     first = profile()
-    _days_later(monkeypatch, 1)
+    clock["days"] = 1
     with django_assert_max_num_queries(1):  # the organisation's row only: no render
         second = profile()
     assert per_request_free(second) == per_request_free(first)
@@ -500,7 +503,8 @@ def test_a_body_is_served_after_midnight_when_nothing_on_it_changes_with_the_dat
 def test_a_project_changes_status_at_midnight_on_a_cached_profile(
     award,  # noqa: F811
     changed,
-    monkeypatch,
+    clock,
+    body_timeouts,
 ):
     from commissioning.grants.services import agreement_accept
 
@@ -514,27 +518,18 @@ def test_a_project_changes_status_at_midnight_on_a_cached_profile(
     with changed():
         agreement_accept(award=award, user=staff, full_name="Pat Provider", confirmed=True)
 
-    timeouts = []
-    set_many = cache.set_many
-
-    def spy(data, timeout, *args, **kwargs):
-        timeouts.append(timeout)
-        return set_many(data, timeout, *args, **kwargs)
-
-    monkeypatch.setattr(cache, "set_many", spy)
     cache.clear()
+    body_timeouts.clear()
     page = profile(slug=organisation.slug)
     assert "In progress" in page and "Completed" not in page
     # Stored until the midnight after the project's last day (at most two days away).
-    assert timeouts and 0 < timeouts[-1] <= 2 * 24 * 60 * 60
+    assert body_timeouts and 0 < body_timeouts[-1] <= 2 * 24 * 60 * 60
 
-    _days_later(monkeypatch, 1)  # its last day: still in progress, still the cached body
-    assert "In progress" in profile(slug=organisation.slug) and len(timeouts) == 1
-    monkeypatch.undo()
-    monkeypatch.setattr(cache, "set_many", spy)
-    _days_later(monkeypatch, 2)  # the day after: completed, rendered again
+    clock["days"] = 1  # its last day: still in progress, still the cached body
+    assert "In progress" in profile(slug=organisation.slug) and len(body_timeouts) == 1
+    clock["days"] = 2  # the day after: completed, rendered again
     page = profile(slug=organisation.slug)
-    assert "Completed" in page and "In progress" not in page and len(timeouts) == 2
+    assert "Completed" in page and "In progress" not in page and len(body_timeouts) == 2
 
 
 def test_a_project_row_says_when_its_status_changes(award):  # noqa: F811

@@ -247,7 +247,7 @@ def test_a_failed_render_releases_the_lock(monkeypatch):
 # --- Staleness ------------------------------------------------------------------
 
 
-def test_may_be_out_of_date_shows_the_moment_a_service_becomes_stale(monkeypatch):
+def test_may_be_out_of_date_shows_the_moment_a_service_becomes_stale(monkeypatch, body_timeouts):
     now = timezone.now()
     organisation = make_organisation("Ageing Care", slug="ageing-care")
     make_service(
@@ -256,14 +256,7 @@ def test_may_be_out_of_date_shows_the_moment_a_service_becomes_stale(monkeypatch
         last_confirmed_at=now - STALE_AFTER + timedelta(minutes=30),
     )
     make_service("Fresh service", organisation=organisation, last_confirmed_at=now)
-    timeouts = []
-    set_many = cache.set_many
-
-    def spy(data, timeout, *args, **kwargs):
-        timeouts.append(timeout)
-        return set_many(data, timeout, *args, **kwargs)
-
-    monkeypatch.setattr(cache, "set_many", spy)
+    timeouts = body_timeouts
     client = Client()
     assert "May be out of date" not in client.get("/providers/ageing-care/").content.decode()
     # Stored until the ageing service turns stale, not for the day.
