@@ -154,9 +154,9 @@ def assessment_status_for_organisation(*, organisation: Organisation) -> dict | 
     "assessment_id"}`` or None when the provider has never started one.
     """
     # One query: agreed ones first (latest agreement first), then the latest started.
+    # Only the columns shown: every profile visit after a change reads this.
     latest = (
         Assessment.objects.filter(organisation=organisation)
-        .select_related("version__framework")
         .annotate(
             is_agreed=Case(
                 When(status=AssessmentStatus.AGREED, then=Value(1)),
@@ -165,21 +165,32 @@ def assessment_status_for_organisation(*, organisation: Organisation) -> dict | 
             )
         )
         .order_by("-is_agreed", F("agreed_at").desc(nulls_last=True), "-started_at", "-pk")
+        .values(
+            "pk",
+            "status",
+            "agreed_at",
+            "submitted_at",
+            "started_at",
+            "overall_score",
+            "version__number",
+            "version__framework__name",
+        )
         .first()
     )
     if latest is None:
         return None
-    if latest.status == AssessmentStatus.AGREED:
-        when = latest.agreed_at
-    else:
-        when = latest.submitted_at or latest.started_at
+    agreed = latest["status"] == AssessmentStatus.AGREED
+    when = latest["agreed_at"] if agreed else latest["submitted_at"] or latest["started_at"]
+    labels = dict(Assessment._meta.get_field("status").flatchoices)
     return {
-        "status": latest.status,
-        "status_label": latest.get_status_display(),
+        "status": latest["status"],
+        "status_label": str(labels.get(latest["status"], latest["status"])),
         "date": timezone.localdate(when) if when else None,
-        "overall_score": latest.overall_score if latest.status == AssessmentStatus.AGREED else None,
-        "framework_version": f"{latest.version.framework.name}, version {latest.version.number}",
-        "assessment_id": latest.pk,
+        "overall_score": latest["overall_score"] if agreed else None,
+        "framework_version": (
+            f"{latest['version__framework__name']}, version {latest['version__number']}"
+        ),
+        "assessment_id": latest["pk"],
     }
 
 

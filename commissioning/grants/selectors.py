@@ -239,25 +239,39 @@ def projects_for_organisation(*, organisation: Organisation) -> list[dict]:
     Only awards whose written agreement the provider has accepted are shown.
     """
     today = timezone.localdate()
+    areas = dict(Application._meta.get_field("development_area").flatchoices)
     rows = []
+    # Only the columns shown (an award's agreement text and an application's answers are
+    # long, and every profile visit after a change reads this).
     for award in Award.objects.filter(
         application__organisation=organisation, agreement_accepted_at__isnull=False
-    ).select_related("application__round__fund"):
-        if today < award.starts_on:
-            status, changes_on = "Starting soon", award.starts_on
-        elif today > award.ends_on:
+    ).values(
+        "amount_pence",
+        "awarded_at",
+        "starts_on",
+        "ends_on",
+        "application__title",
+        "application__development_area",
+        "application__round__title",
+        "application__round__fund__name",
+    ):
+        starts_on, ends_on = award["starts_on"], award["ends_on"]
+        if today < starts_on:
+            status, changes_on = "Starting soon", starts_on
+        elif today > ends_on:
             status, changes_on = "Completed", None
         else:
-            status, changes_on = "In progress", award.ends_on + timedelta(days=1)
+            status, changes_on = "In progress", ends_on + timedelta(days=1)
+        area = award["application__development_area"]
         rows.append(
             {
-                "title": award.application.title,
-                "amount_pence": award.amount_pence,
-                "round": award.application.round.title,
-                "fund": award.application.round.fund.name,
-                "development_area": award.application.get_development_area_display(),
+                "title": award["application__title"],
+                "amount_pence": award["amount_pence"],
+                "round": award["application__round__title"],
+                "fund": award["application__round__fund__name"],
+                "development_area": str(areas.get(area, area)),
                 "status": status,
-                "awarded_on": timezone.localdate(award.awarded_at),
+                "awarded_on": timezone.localdate(award["awarded_at"]),
                 "status_changes_on": changes_on,
             }
         )
