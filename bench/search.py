@@ -257,6 +257,12 @@ new visitors waiting behind idle keep-alive connections in production, so it is 
 benchmark's setting. Goals: profile p95 < 60 ms met in
 steady state (23.2 ms), not cold (106 ms); /find/ p95 < 80 ms met in 4 of 7 runs, so
 not settled; ratio < 2 not met (2.26 in the last run).
+
+After ac35f0c (the projects and assessment sections read only the columns they show: a
+first-visit render 9.6 -> 8.7 ms CPU in process), two ``--only profile`` runs at 01:00
+(load 1.0 -> 2.4): cold at 8 clients 45.0 / 99.3 and 43.4 / 98.6 ms (126, 150 req/s),
+at 1 client 12.3 / 13.9 and 11.4 / 13.8; steady at 8 clients 14.3 / 25.4 and 12.6 / 32.0
+(532, 511 req/s). Cold is still over the 60 ms goal.
 """
 
 import argparse
