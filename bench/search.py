@@ -234,7 +234,7 @@ clients at a p95 of 35-74 ms and the web workers share the same 2 cores with it.
 Measured 2026-11-24 00:12-00:53 UTC on a freshly built copy of the same data (20,000
 services, 100,661 reviews, 10,114 organisations), quiet machine (load 0.7-3.7, the
 bench itself included), gunicorn 4 workers x 2 threads, wrk. Seven /find/ runs at 8
-clients on the code of 1f0aca1-2c3952a (the first two at 70c9c97), p95 ms: 124.3 and
+clients on the code of 70c9c97 (the first three) and 1f0aca1-2c3952a, p95 ms: 124.3 and
 119.7 (first minutes after the data build), then 76.8, 81.4, 57.0, 86.1, 72.1 (and
 75.2, 85.8 with 4 x 4 threads). p50 at 1 client 10.0-11.8 ms against bare ES (wrk)
 4.4-4.7: ratio 2.22-2.56 (wrk), 1.9-2.2 (Python transport). The last run
@@ -255,8 +255,8 @@ connections per worker), so one worker's 2 threads queue the rest while others i
 seen) one run gave 44.0 / 64.5 ms at 8 clients (load 3.0), but that setting would leave
 new visitors waiting behind idle keep-alive connections in production, so it is not the
 benchmark's setting. Goals: profile p95 < 60 ms met in
-steady state (23.2 ms), not cold (106 ms); /find/ p95 < 80 ms met in 4 of 7 runs, so
-not settled; ratio < 2 not met (2.26 in the last run).
+steady state (23.2 ms), not cold (106 ms); /find/ p95 < 80 ms met in 3 of 7 runs (4 of 9 with
+the two 4 x 4 runs), so not settled; ratio < 2 not met (2.26 in the last run).
 
 After ac35f0c (the projects and assessment sections read only the columns they show: a
 first-visit render 9.6 -> 8.7 ms CPU in process), two ``--only profile`` runs at 01:00
