@@ -197,7 +197,7 @@ def provider_profile(request, slug: str):
         body["html"],
         shortlist=shortlist,
         csrf_token=get_token(request),
-        action_url=reverse("search:shortlist_change"),
+        action_url=reversed_once("search:shortlist_change", request),
         next_path=request.get_full_path(),
         service_names=body["service_names"],
         may_review_html=_may_review_html(request, organisation),
