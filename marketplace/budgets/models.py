@@ -243,8 +243,15 @@ class JournalEntry(models.Model):
     # date alone: no index of its own (each costs every row of an import).
     occurred_on = models.DateField()
     posted_at = models.DateTimeField(auto_now_add=True)
-    reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    # At most one reversal per entry (the partial unique constraint below): only reversals
+    # carry the index, so the card spend an import writes pays for none.
+    reverses = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversals",
+        db_index=False,
     )
 
     objects = ImmutableQuerySet.as_manager()
@@ -256,12 +263,22 @@ class JournalEntry(models.Model):
             models.UniqueConstraint(
                 fields=["source_type", "source_id", "kind"],
                 name="journal_entry_posted_once_per_source",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="journal_entry_reversed_once",
+            ),
         ]
         indexes = [models.Index(fields=["budget", "occurred_on"])]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.source_type}:{self.source_id}"
+
+    @property
+    def reversed_by(self) -> "JournalEntry | None":
+        """The entry that undid this one, if any (there is at most one)."""
+        return self.reversals.first()
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

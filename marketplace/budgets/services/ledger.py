@@ -111,10 +111,14 @@ def ledger_post(
             with transaction.atomic():
                 entry.save()
         except IntegrityError:
-            # Another process posted the same source a moment ago.
-            return JournalEntry.objects.get(
+            # Another process posted the same source a moment ago; any other broken rule
+            # (an entry reversed twice) is the caller's error.
+            existing = JournalEntry.objects.filter(
                 source_type=source_type, source_id=source_id, kind=kind
-            ), False
+            ).first()
+            if existing is None:
+                raise
+            return existing, False
         Posting.objects.bulk_create(
             [Posting(entry=entry, account=account, amount_pence=pence) for account, pence in lines]
         )

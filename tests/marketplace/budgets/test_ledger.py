@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 
 from marketplace.budgets.models import (
@@ -142,6 +142,28 @@ def test_reversal_restores_balances_and_keeps_the_original():
     assert _funds(budget).balance_pence == 0
     assert JournalEntry.objects.count() == 2
     assert original.reversed_by == reversal
+
+
+def test_an_entry_is_reversed_at_most_once_even_past_the_service():
+    budget = make_budget()
+    budget_loads_post_due(on=date(2025, 4, 1))
+    original = JournalEntry.objects.get()
+    assert original.reversed_by is None
+    ledger_reverse(entry=original, occurred_on=DAY)
+    accounts = budget_accounts(budget=budget)
+    funds, council = accounts[AccountKind.HOLDER_FUNDS], accounts[AccountKind.COUNCIL_FUNDING]
+    # A second reversal under another source would pass the once-per-source key; the
+    # partial unique constraint on ``reverses`` still refuses it.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ledger_post(
+            kind=EntryKind.REVERSAL,
+            source_type="manual_correction",
+            source_id="again",
+            lines=[(funds, -1), (council, 1)],
+            occurred_on=DAY,
+            reverses=original,
+        )
+    assert original.reversals.count() == 1
 
 
 def test_clawback_cannot_recover_more_than_is_left():
