@@ -275,11 +275,6 @@ class JournalEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.source_type}:{self.source_id}"
 
-    @property
-    def reversed_by(self) -> "JournalEntry | None":
-        """The entry that undid this one, if any (there is at most one)."""
-        return self.reversals.first()
-
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise ValueError("Journal entries cannot be changed; post a reversal instead.")
@@ -287,6 +282,11 @@ class JournalEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Journal entries cannot be deleted; post a reversal instead.")
+
+    @property
+    def reversed_by(self) -> "JournalEntry | None":
+        """The entry that undid this one, if any (there is at most one)."""
+        return self.reversals.first()
 
 
 class Posting(models.Model):
