@@ -59,6 +59,9 @@ CELL_COLUMNS = ("grouping", "month", "category", "value", "value2")
 # patterns. The others are counted straight from the reach rows, which is fast enough for them
 # and spares every write the pattern upkeep.
 PATTERN_GROUPINGS = ("provider", "category_provider")
+# Groupings whose spend and purchases are also kept per calendar year (``DemandRollupYear``):
+# those with so many cells that a year's months are hundreds of thousands of rows to sum.
+YEAR_GROUPINGS = ("category_locality_provider",)
 # Reach windows: WINDOW_YEARS long, one starting every WINDOW_STEP years (in even years).
 WINDOW_YEARS = 4
 WINDOW_STEP = 2
@@ -93,6 +96,29 @@ class DemandRollup(models.Model):
 
     def __str__(self) -> str:
         return "|".join(str(getattr(self, name)) for name in CELL_COLUMNS)
+
+
+class DemandRollupYear(models.Model):
+    """Spend and purchases for one calendar year in one cell of a grouping in ``YEAR_GROUPINGS``.
+
+    The sum of the cell's ``DemandRollup`` months in that year, kept in step by the
+    same upkeep. A period that covers most of a year reads the year's row less
+    the months left out (``selectors``): for twelve months across a year end, one
+    year's cells and two months' instead of twelve months'. No people: they do
+    not add up, and come from the reach rows.
+    """
+
+    pk = models.CompositePrimaryKey("grouping", "year", "category", "value", "value2")
+    grouping = models.CharField(max_length=32, choices=GROUPING_CHOICES)
+    year = models.SmallIntegerField()
+    category = models.CharField(max_length=32, blank=True)
+    value = models.CharField(max_length=32, blank=True)
+    value2 = models.CharField(max_length=32, blank=True)
+    spend_pence = models.BigIntegerField(default=0)
+    purchase_count = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.grouping}|{self.year}|{self.category}|{self.value}|{self.value2}"
 
 
 class DemandRollupMember(models.Model):

@@ -19,12 +19,22 @@ from django.db import connection, transaction
 from config.tasks import enqueue_on_commit
 from marketplace.payments.models import Purchase
 
-from .models import CELL_COLUMNS, GROUPINGS, DemandRollup, DemandRollupMember
+from .models import (
+    CELL_COLUMNS,
+    GROUPINGS,
+    YEAR_GROUPINGS,
+    DemandRollup,
+    DemandRollupMember,
+    DemandRollupYear,
+)
 
 logger = logging.getLogger(__name__)
 
 ROLLUP_TABLE = DemandRollup._meta.db_table
 MEMBER_TABLE = DemandRollupMember._meta.db_table
+YEAR_TABLE = DemandRollupYear._meta.db_table
+YEAR_COLUMNS = ("grouping", "year", "category", "value", "value2")
+_YEARS_IN = "grouping IN (" + ", ".join(f"'{name}'" for name in YEAR_GROUPINGS) + ")"
 PURCHASE_TABLE = Purchase._meta.db_table
 _BATCH = 500
 
@@ -129,6 +139,7 @@ def demand_rollups_apply(*, purchases: Iterable[Purchase], sign: int) -> int:
                 f"purchase_count = {ROLLUP_TABLE}.purchase_count + excluded.purchase_count",
                 params,
             )
+        _years_apply(cursor, cells, sign)
         for batch in _batches(member_keys):
             params = []
             for key in batch:
@@ -168,6 +179,33 @@ def demand_rollups_apply(*, purchases: Iterable[Purchase], sign: int) -> int:
 
         enqueue_on_commit(purchases_index, purchase_ids=[p.pk for p in purchases])
     return len(cells)
+
+
+def _years_apply(cursor, cells: dict[tuple, list[int]], sign: int) -> None:
+    """Add the changes to ``cells`` (of any grouping) to their ``YEAR_GROUPINGS`` year rows,
+    in key order, and on ``sign=-1`` delete year rows left with no purchases."""
+    years: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for key, (spend, count) in cells.items():
+        if key[0] in YEAR_GROUPINGS:
+            year = years[(key[0], key[1].year, *key[2:])]
+            year[0] += spend
+            year[1] += count
+    keys = sorted(years)
+    columns = ", ".join(YEAR_COLUMNS)
+    for batch in _batches(keys):
+        cursor.execute(
+            f"INSERT INTO {YEAR_TABLE} ({columns}, spend_pence, purchase_count) "  # noqa: S608
+            f"VALUES {_row_values(len(batch), 7)} ON CONFLICT ({columns}) DO UPDATE SET "
+            f"spend_pence = {YEAR_TABLE}.spend_pence + excluded.spend_pence, "
+            f"purchase_count = {YEAR_TABLE}.purchase_count + excluded.purchase_count",
+            [p for key in batch for p in (*key, *years[key])],
+        )
+        if sign < 0:
+            cursor.execute(
+                f"DELETE FROM {YEAR_TABLE} WHERE purchase_count <= 0 AND "  # noqa: S608
+                f"({columns}) IN (VALUES {_row_values(len(batch), 5)})",
+                [p for key in batch for p in key],
+            )
 
 
 # From this many purchases, ``demand_rollups_apply`` stages them in a temporary table and
@@ -326,6 +364,22 @@ def demand_rollups_apply_sql(*, purchases_sql: str, params: Iterable = (), sign:
             [sign, sign],
         )
         cells = cursor.rowcount
+        year_columns = ", ".join(YEAR_COLUMNS)
+        year_select = f"grouping, {_year_sql(connection)}, category, value, value2"
+        cursor.execute(
+            f"INSERT INTO {YEAR_TABLE} ({year_columns}, spend_pence, purchase_count) "  # noqa: S608
+            f"SELECT {year_select}, %s * SUM(spend_pence), %s * SUM(purchase_count) "
+            f"FROM {_DELTA_TABLE} WHERE {_YEARS_IN} GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5 "
+            f"ON CONFLICT ({year_columns}) DO UPDATE SET "
+            f"spend_pence = {YEAR_TABLE}.spend_pence + excluded.spend_pence, "
+            f"purchase_count = {YEAR_TABLE}.purchase_count + excluded.purchase_count",
+            [sign, sign],
+        )
+        if sign < 0:
+            cursor.execute(
+                f"DELETE FROM {YEAR_TABLE} WHERE purchase_count <= 0 AND "  # noqa: S608
+                f"({year_columns}) IN (SELECT {year_select} FROM {_DELTA_TABLE} WHERE {_YEARS_IN})"
+            )
         upsert_members = (
             f"INSERT INTO {MEMBER_TABLE} ({columns}, budget_holder_id, purchase_count) "  # noqa: S608
             f"SELECT {columns}, budget_holder_id, %s * purchase_count FROM {_DELTA_TABLE} "
@@ -395,6 +449,13 @@ def demand_rollup_apply(*, purchase: Purchase, sign: int) -> None:
     demand_rollups_apply(purchases=[purchase], sign=sign)
 
 
+def _year_sql(conn) -> str:
+    """The calendar year of a rollup row's ``month``, as an integer."""
+    if conn.vendor == "postgresql":
+        return "CAST(EXTRACT(YEAR FROM month) AS smallint)"
+    return "CAST(substr(month, 1, 4) AS integer)"
+
+
 def _month_sql(conn) -> str:
     if conn.vendor == "postgresql":
         return "CAST(date_trunc('month', occurred_on) AS date)"
@@ -447,6 +508,30 @@ def rollups_rebuild_sql(conn=None) -> tuple[int, int]:
     return cells, members
 
 
+_YEAR_FOLD = (
+    "SELECT grouping, {year}, category, value, value2, SUM(spend_pence), SUM(purchase_count) "  # noqa: S608
+    f"FROM {ROLLUP_TABLE} WHERE {_YEARS_IN} GROUP BY 1, 2, 3, 4, 5"
+)
+
+
+def years_rebuild_sql(conn=None) -> int:
+    """Empty the year table and sum the rollups' months into it; returns the rows written.
+
+    For rebuilds and the migration that creates the table: the upkeep keeps it in step.
+    """
+    conn = conn or connection
+    with conn.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {YEAR_TABLE}")  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {YEAR_TABLE} ({', '.join(YEAR_COLUMNS)}, spend_pence, purchase_count) "
+            + _YEAR_FOLD.format(year=_year_sql(conn))
+        )
+        written = cursor.rowcount
+        if conn.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {YEAR_TABLE}")
+    return written
+
+
 @transaction.atomic
 def demand_rollups_rebuild() -> tuple[int, int]:
     """Recompute every rollup from the purchases; returns ``(cells, members)``.
@@ -455,7 +540,9 @@ def demand_rollups_rebuild() -> tuple[int, int]:
     equal a GROUP BY over ``Purchase``. For repair and bulk loads; page
     views never call it.
     """
-    return rollups_rebuild_sql(connection)
+    cells, members = rollups_rebuild_sql(connection)
+    years_rebuild_sql(connection)
+    return cells, members
 
 
 def _key_text(key: tuple) -> str:
@@ -492,4 +579,17 @@ def demand_rollups_differences() -> list[str]:
                 problems.append(
                     f"{grouping} members: {member_total} stored, purchases say {naive_members}"
                 )
+        # The year rows against their months.
+        cursor.execute(_YEAR_FOLD.format(year=_year_sql(connection)))
+        summed = {tuple(row[:5]): tuple(row[5:]) for row in cursor.fetchall()}
+        stored = {
+            tuple(row[:5]): tuple(row[5:])
+            for row in DemandRollupYear.objects.values_list(
+                *YEAR_COLUMNS, "spend_pence", "purchase_count"
+            )
+        }
+        for key in sorted(set(summed) | set(stored), key=str):
+            want, have = summed.get(key), stored.get(key)
+            if want is None or have is None or tuple(map(int, want)) != tuple(map(int, have)):
+                problems.append(f"year {'|'.join(map(str, key))}: {have}, months say {want}")
     return problems

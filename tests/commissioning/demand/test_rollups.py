@@ -4,15 +4,22 @@ import pytest
 
 from django.core.management import call_command
 
-from commissioning.demand.models import GROUPINGS, DemandRollup, DemandRollupMember
+from commissioning.demand.models import (
+    GROUPINGS,
+    DemandRollup,
+    DemandRollupMember,
+    DemandRollupYear,
+)
 from commissioning.demand.selectors import (
     DemandQuery,
+    _cells_source,
     market_concentration,
     purchase_figures,
     rollup_concentration,
     rollup_figures,
 )
 from commissioning.demand.services import (
+    _SET_BASED_FROM,
     demand_rollup_apply,
     demand_rollups_apply,
     demand_rollups_differences,
@@ -214,3 +221,111 @@ def test_market_concentration_summed_in_the_database_equals_the_python_figures()
     assert home_care["largest_provider"] in ("Big", "Tied")
     meals = next(m for m in everywhere if m["category"] == "meals")
     assert (meals["locality"], meals["providers"], meals["largest_provider"]) == ("EN5", 1, "Small")
+
+
+def _across_a_year_end():
+    """Purchases from 2024 to 2026 by category, district and provider, with a refund."""
+    big, small = provider("Big"), provider("Small")
+    ann, bob = people(2)
+    [dan] = people(1, postcode="EN5 1AA")
+    for day, holder, organisation, category, amount in [
+        (date(2024, 11, 5), ann, big, ServiceCategory.HOME_CARE, 1000),  # before the period
+        (date(2024, 12, 5), ann, big, ServiceCategory.HOME_CARE, 2000),
+        (date(2025, 3, 5), bob, small, ServiceCategory.HOME_CARE, 1200),
+        (date(2025, 3, 9), bob, None, ServiceCategory.MEALS, 800),
+        (date(2025, 11, 9), dan, small, ServiceCategory.MEALS, 700),
+        (date(2025, 11, 10), dan, small, ServiceCategory.MEALS, -700),  # nothing spent
+        (date(2025, 12, 1), dan, big, ServiceCategory.TRANSPORT, 5000),  # only after it
+        (date(2025, 12, 2), ann, big, ServiceCategory.HOME_CARE, 3000),  # after it, too
+        (date(2026, 1, 2), ann, small, ServiceCategory.HOME_CARE, 900),
+    ]:
+        buy(
+            holder=holder,
+            organisation=organisation,
+            category=category,
+            amount_pence=amount,
+            occurred_on=day,
+        )
+    return big, small
+
+
+def test_a_year_rollup_less_the_months_outside_the_period_equals_a_group_by_over_purchases():
+    _across_a_year_end()
+    assert demand_rollups_differences() == []  # the year rows included
+    years = DemandRollupYear.objects.filter(grouping="category_locality_provider")
+    assert set(years.values_list("year", flat=True)) == {2024, 2025, 2026}
+    for start, end in [
+        (date(2024, 12, 1), date(2025, 11, 1)),  # 2025 less December, plus December 2024
+        (date(2024, 1, 1), date(2026, 12, 1)),  # whole years
+        (date(2025, 3, 1), date(2025, 4, 1)),  # two months: the months themselves
+    ]:
+        period = DemandQuery(start=start, end=end)
+        for group_by, filters in [
+            (("category", "locality", "provider"), ()),
+            (("category", "provider"), (("locality", ("N3",)),)),
+            (("locality",), (("category", ("home_care",)), ("provider", ("-",)))),
+        ]:
+            query = period.with_changes(group_by=group_by, filters=filters)
+            for people_too in (True, False):
+                rows = rollup_figures(query=query, people=people_too)
+                expected = purchase_figures(query=query)
+                if not people_too:
+                    expected = [{**row, "holders": None} for row in expected]
+                assert rows == expected, (start, group_by, filters)
+    source, _, _ = _cells_source(
+        "category_locality_provider", DemandQuery(start=date(2024, 12, 1), end=date(2025, 11, 1))
+    )
+    assert DemandRollupYear._meta.db_table in source
+
+
+def test_year_rows_follow_refunds_removals_and_statement_sized_batches():
+    big, small = _across_a_year_end()
+    gone = list(Purchase.objects.filter(occurred_on__year=2024))
+    demand_rollups_apply(purchases=gone, sign=-1)
+    Purchase.objects.filter(pk__in=[p.pk for p in gone]).delete()
+    assert not DemandRollupYear.objects.filter(year=2024).exists()
+    assert demand_rollups_differences() == []
+    # Many at once (the set-based path), then taken away again.
+    [eve] = people(1)
+    many = Purchase.objects.bulk_create(
+        [
+            Purchase(
+                budget_holder=eve,
+                organisation=(big, small, None)[number % 3],
+                category=(ServiceCategory.HOME_CARE, ServiceCategory.MEALS)[number % 2],
+                amount_pence=100 + number,
+                occurred_on=date(2025, 1 + number % 12, 1),
+                channel="card",
+                source_reference=f"years-{number}",
+                care_group=eve.care_group,
+                postcode_district="N3",
+            )
+            for number in range(_SET_BASED_FROM + 10)
+        ]
+    )
+    demand_rollups_apply(purchases=many, sign=1)
+    assert demand_rollups_differences() == []
+    demand_rollups_apply(purchases=many, sign=-1)
+    Purchase.objects.filter(pk__in=[p.pk for p in many]).delete()
+    assert demand_rollups_differences() == []
+    before = set(DemandRollupYear.objects.values_list("pk", "spend_pence", "purchase_count"))
+    DemandRollupYear.objects.all().delete()
+    assert demand_rollups_differences()
+    demand_rollups_rebuild()
+    assert (
+        set(DemandRollupYear.objects.values_list("pk", "spend_pence", "purchase_count")) == before
+    )
+
+
+@pytest.mark.postgresql  # rollup_concentration is PostgreSQL's
+def test_market_concentration_from_year_rows_equals_the_python_figures_from_purchases():
+    _across_a_year_end()
+    query = DemandQuery(
+        start=date(2024, 12, 1),
+        end=date(2025, 11, 1),
+        group_by=("category", "locality", "provider"),
+    )
+    markets = ("category", "locality")
+    in_sql = rollup_concentration(query=query, market_dims=markets)
+    assert in_sql == market_concentration(rows=purchase_figures(query=query), market_dims=markets)
+    assert {(m["category"], m["locality"]) for m in in_sql} == {("home_care", "N3")}
