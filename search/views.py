@@ -4,8 +4,11 @@ All public and GET-shareable; the shortlist lives in the session so it works
 signed out. No personal data is shown, so nothing here writes to the audit log.
 """
 
+import logging
+from functools import partial
+
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -47,6 +50,8 @@ from .shortlist import (
     shortlist_ids,
     shortlist_remove,
 )
+
+logger = logging.getLogger(__name__)
 
 COMPARE_MAX = 5
 # The results page's select filters, in the order shown, with their "any" option.
@@ -115,14 +120,44 @@ def _pagination(request, result) -> dict | None:
     }
 
 
+class _ResultsPage(HttpResponse):
+    """The results page, with its search logged once the visitor has the page.
+
+    The WSGI (or ASGI) server calls ``close()`` after it has sent the whole body, so the
+    log's INSERT and its round trip to the database are not part of the time a visitor
+    waits for results; the worker process still does the work before its next request.
+    A failed INSERT is logged here and loses that one row: the page has already gone.
+    """
+
+    def __init__(self, content, *, log_search, **kwargs):
+        super().__init__(content, **kwargs)
+        self._log_search = log_search
+
+    def close(self):
+        log_search, self._log_search = self._log_search, None
+        try:
+            if log_search is not None:
+                log_search()
+        except Exception:  # noqa: BLE001 - the visitor has the page; report, do not raise
+            logger.exception("Search log row not written")
+        finally:
+            super().close()
+
+
 @require_GET
 def search_results(request):
     filterset, result = search_services(params=request.GET)
     searched = bool(request.GET)
-    if filterset.is_valid() and searched and not result.unavailable:
-        search_log_record(
-            cleaned=filterset.form.cleaned_data, result_count=result.total, backend=result.backend
+    log_search = (
+        partial(
+            search_log_record,
+            cleaned=filterset.form.cleaned_data,
+            result_count=result.total,
+            backend=result.backend,
         )
+        if filterset.is_valid() and searched and not result.unavailable
+        else None
+    )
     cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
     shortlist = set(shortlist_ids(request.session))
     form = filterset.form
@@ -159,8 +194,10 @@ def search_results(request):
         "shortlist": shortlist,
     }
     # 503 when the search engine did not answer: the page says so, and is not a result.
-    return render(
-        request, "search/results.html", context, status=503 if result.unavailable else 200
+    return _ResultsPage(
+        render_to_string("search/results.html", context, request),
+        status=503 if result.unavailable else 200,
+        log_search=log_search,
     )
 
 

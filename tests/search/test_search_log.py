@@ -55,3 +55,58 @@ def test_the_log_row_commits_without_waiting_for_the_disk(indexed, search_backen
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "off"
     assert SearchLog.objects.get().query == "home care"
+
+
+def _request(rf):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    request = rf.get("/find/", {"q": "home care"})
+    request.session = SessionStore()
+    return request
+
+
+def _server_closes(response):
+    """What the WSGI server does once the body is sent (as Django's test client does,
+    keeping the test's database connection open)."""
+    from django.core.signals import request_finished
+    from django.db import close_old_connections
+
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+
+
+def test_the_search_is_logged_once_the_page_has_been_sent(indexed, search_backend, rf):
+    """The WSGI server calls close() after sending the body: the row is written then, so
+    the visitor does not wait for the INSERT; it is written once."""
+    from search.views import search_results
+
+    response = search_results(_request(rf))
+
+    assert response.status_code == 200
+    assert b"Find care and support" in response.content
+    assert not SearchLog.objects.exists()
+    _server_closes(response)
+    _server_closes(response)
+    assert SearchLog.objects.get().query == "home care"
+
+
+def test_a_log_row_that_cannot_be_written_does_not_break_the_sent_page(
+    indexed, search_backend, rf, monkeypatch, caplog
+):
+    from search import views
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(views, "search_log_record", broken)
+    response = views.search_results(_request(rf))
+
+    _server_closes(response)
+
+    assert response.status_code == 200
+    assert "Search log row not written" in caplog.text
+    assert "database went away" in caplog.text
+    assert not SearchLog.objects.exists()
