@@ -526,9 +526,6 @@ def _reach_holders(
     if not reach_kept() or any(name == "month" for name, _ in query.filters):
         return None
     windows = _windows(query)
-    narrower = _narrower_holders(cursor, grouping=grouping, query=query, excluded=excluded)
-    if narrower is not None:
-        return narrower
     by_month = "month" in columns
     group = [c for c in columns if c != "month"]
     g_select = "".join(f"{c}, " for c in group)
@@ -666,88 +663,6 @@ def _reach_holders(
             if count:
                 shown[key] = int(count)
     return every, shown
-
-
-def _narrower_holders(
-    cursor, *, grouping: str, query: DemandQuery, excluded: list[dict]
-) -> tuple[dict[tuple, int], dict[tuple, int]] | None:
-    """``_reach_holders`` for a query that leaves category out (say people by provider, with
-    hidden cells of the category x provider grid): from the narrower grouping, without
-    folding the grid's reach rows per person. None where this does not answer.
-
-    Everyone is counted from the narrower grouping (one reach row per person and group,
-    or a few patterns). A person drops out of a group's visible count only when every
-    month they bought in that group in the period is *wholly hidden*: all their purchases
-    in that month are in hidden cells. That is read from the member rows of the hidden
-    cells alone (their purchase counts, summed over categories, against the person's
-    count in the narrower grouping that month), so the work follows the hidden cells,
-    a few thousand small ones, not the grid's hundreds of thousands of reach rows. Exact:
-    the same counts as the fold.
-    """
-    names = {*query.group_by, *(name for name, _ in query.filters)}
-    dims = set(GROUPINGS[grouping])
-    if not excluded or "month" in names or "category" in names or "category" not in dims:
-        return None
-    windows = _windows(query)
-    narrower = grouping_for(names)
-    if (
-        len(windows) != 1
-        or narrower is None
-        or not set(GROUPINGS[narrower]) <= dims - {"category"}
-        or not set(GROUPINGS[narrower]) <= set(query.group_by)
-        or set(_excluded_names(excluded)) != dims | {"month"}
-    ):
-        return None
-    columns = [_column(narrower, name) for name in query.group_by]
-    every, _ = _reach_holders(cursor, grouping=narrower, query=query, excluded=[], columns=columns)
-    every = {key: count for key, count in every.items() if count}
-    # The hidden cells in the period (and in the query's filters), with their month's bit.
-    (other,) = dims - {"category"}
-    field = DIMENSIONS[other]
-    allowed = {name: {_stored(name, v) for v in values} for name, values in query.filters}
-    first_year = windows[0]
-    cells = set()
-    for cell in excluded:
-        month = cell["month"]
-        day = month if isinstance(month, date) else date.fromisoformat(str(month)[:10])
-        value = _stored(other, cell[field])
-        if query.start <= day <= query.end and value in allowed.get(other, (value,)):
-            cells.add((day, cell["category"], value, 1 << (_month_index(day) - first_year * 12)))
-    if not cells:
-        return every, dict(every)
-    # The narrower grouping keeps the grid's other dimension in ``value``, or none (total).
-    hidden = [list(column) for column in zip(*cells, strict=True)]
-    keyed = bool(GROUPINGS[narrower])
-    h_value, i_value, w_value = ("h.value, ", "i.value, ", "w.value, ") if keyed else ("",) * 3
-    narrower_value = {"i": "i.value", "w": "w.value"} if keyed else {"i": "''", "w": "''"}
-    members, reach = DemandRollupMember._meta.db_table, DemandRollupReach._meta.db_table
-    cursor.execute(
-        "WITH hidden (month, category, value, bit) AS (SELECT * FROM unnest("  # noqa: S608
-        "CAST(%s AS date[]), CAST(%s AS varchar[]), CAST(%s AS varchar[]), CAST(%s AS bigint[]))), "
-        # Each person's purchases in hidden cells, per month (and value of the narrower group).
-        f"in_hidden AS (SELECT h.month, {h_value}h.bit, m.budget_holder_id, "
-        "SUM(m.purchase_count) AS purchases "
-        f"FROM hidden h JOIN {members} m ON m.grouping = %s AND m.month = h.month "
-        "AND m.category = h.category AND m.value = h.value AND m.value2 = '' "
-        f"GROUP BY h.month, {h_value}h.bit, m.budget_holder_id), "
-        # The months in which those were all their purchases in the group.
-        f"wholly_hidden AS (SELECT {i_value}i.budget_holder_id, "
-        f"bit_or(i.bit) AS bits FROM in_hidden i JOIN {members} t ON t.grouping = %s "
-        "AND t.month = i.month AND t.category = '' "
-        f"AND t.value = {narrower_value['i']} AND t.value2 = '' "
-        "AND t.budget_holder_id = i.budget_holder_id WHERE t.purchase_count = i.purchases "
-        f"GROUP BY {i_value}i.budget_holder_id) "
-        # People none of whose months in the period is left.
-        f"SELECT {w_value}COUNT(*) FROM wholly_hidden w JOIN {reach} r "
-        "ON r.grouping = %s AND r.first_year = %s AND r.category = '' "
-        f"AND r.value = {narrower_value['w']} AND r.value2 = '' "
-        "AND r.budget_holder_id = w.budget_holder_id "
-        "WHERE r.months & CAST(%s AS bigint) <> 0 AND r.months & CAST(%s AS bigint) & ~w.bits = 0"
-        + (" GROUP BY w.value" if keyed else ""),
-        [*hidden, grouping, narrower, narrower, first_year, *[_window_bits(query, first_year)] * 2],
-    )
-    lost = {tuple(row[:-1]): row[-1] for row in cursor.fetchall()}
-    return every, {key: count - lost.get(key, 0) for key, count in every.items()}
 
 
 def purchase_figures(*, query: DemandQuery) -> list[dict]:

@@ -2,7 +2,6 @@
 
 from collections import defaultdict
 from datetime import date
-from unittest import mock
 
 import pytest
 
@@ -23,9 +22,6 @@ from commissioning.demand.selectors import (
     exact_holders,
     purchase_figures,
     rollup_figures,
-)
-from commissioning.demand.selectors import (
-    _narrower_holders as _narrower,
 )
 from commissioning.demand.services import (
     demand_rollup_apply,
@@ -345,108 +341,3 @@ def test_exact_holders_leave_out_excluded_months_of_each_person():
         assert rollup_figures(query=query, excluded=hidden) == _expected(purchases, query, keys), (
             group_by
         )
-
-
-def _people_by_hand(purchases, query, hidden_keys, value_of):
-    """People per group from purchases, leaving out purchases in hidden (month, category, value)."""
-    groups = defaultdict(set)
-    for p in purchases:
-        month = p.occurred_on.replace(day=1)
-        if not query.start <= month <= query.end:
-            continue
-        if (month, p.category, value_of(p)) in hidden_keys:
-            continue
-        values = {"provider": value_of(p), "locality": p.postcode_district}
-        groups[tuple(values[name] for name in query.group_by)].add(p.budget_holder_id)
-    return {key: len(holders) for key, holders in groups.items()}
-
-
-def _provider_of(purchase):
-    return "-" if purchase.organisation_id is None else str(purchase.organisation_id)
-
-
-@pytest.mark.parametrize(
-    ("start", "end"),
-    [
-        (date(2024, 12, 1), date(2025, 11, 1)),  # inside one window, across a year end
-        (date(2023, 6, 1), date(2026, 2, 1)),  # windows four years apart: the fold answers
-    ],
-)
-def test_people_without_category_count_only_those_wholly_hidden_out(start, end):
-    big, small = _scatter()
-    # Eve buys only in a hidden cell in one month and in a visible one in another; Fay buys
-    # in a hidden and a visible category in the same month; Gus only ever in hidden cells.
-    eve, fay, gus = people(3, postcode="N2 8AA")
-    for holder, category, day in [
-        (eve, ServiceCategory.TRANSPORT, date(2025, 3, 4)),
-        (eve, ServiceCategory.MEALS, date(2025, 5, 4)),
-        (fay, ServiceCategory.TRANSPORT, date(2025, 3, 6)),
-        (fay, ServiceCategory.MEALS, date(2025, 3, 7)),
-        (gus, ServiceCategory.TRANSPORT, date(2025, 3, 8)),
-        (gus, ServiceCategory.TRANSPORT, date(2025, 4, 8)),
-    ]:
-        buy(holder=holder, organisation=small, category=category, occurred_on=day)
-    buy(holder=gus, organisation=big, category=ServiceCategory.MEALS, occurred_on=date(2025, 4, 9))
-    purchases = list(Purchase.objects.all())
-    hidden = [
-        {"month": date(2025, 3, 1), "category": "transport", "organisation_id": small.pk},
-        {"month": date(2025, 4, 1), "category": "transport", "organisation_id": small.pk},
-        {"month": date(2025, 4, 1), "category": "meals", "organisation_id": big.pk},
-        {"month": date(2024, 6, 1), "category": "home_care", "organisation_id": None},
-        {"month": date(2025, 1, 1), "category": "meals", "organisation_id": small.pk},
-    ]
-    keys = {
-        (
-            c["month"],
-            c["category"],
-            "-" if c["organisation_id"] is None else str(c["organisation_id"]),
-        )
-        for c in hidden
-    }
-    period = DemandQuery(start=start, end=end)
-    both = str(big.pk), str(small.pk)
-    for group_by, filters in [
-        (("provider",), ()),
-        (("provider",), (("provider", both),)),
-        (("provider",), (("provider", (str(small.pk), "-")),)),
-        ((), ()),
-    ]:
-        query = period.with_changes(group_by=group_by, filters=filters)
-        wanted = {k for k, _ in filters} and set(filters[0][1])
-        chosen = [p for p in purchases if not wanted or _provider_of(p) in wanted]
-        every, shown = exact_holders(query=query, excluded=hidden)
-        assert every == _people_by_hand(chosen, query, set(), _provider_of), group_by
-        shown_by_hand = _people_by_hand(chosen, query, keys, _provider_of)
-        assert {k: v for k, v in shown.items() if v} == shown_by_hand, (group_by, filters)
-        assert set(shown) == set(every)
-        # The same as folding the grid's reach rows per person.
-        with mock.patch("commissioning.demand.selectors._narrower_holders", return_value=None):
-            assert exact_holders(query=query, excluded=hidden) == (every, shown), group_by
-
-
-def test_people_by_locality_with_hidden_locality_cells_match_the_fold():
-    _scatter()
-    purchases = list(Purchase.objects.all())
-    hidden = [
-        {"month": date(2024, 2, 1), "category": "home_care", "postcode_district": "N2"},
-        {"month": date(2025, 7, 1), "category": "meals", "postcode_district": "EN5"},
-        {"month": date(2024, 12, 1), "category": "meals", "postcode_district": "N2"},
-        {"month": date(2025, 1, 1), "category": "home_care", "postcode_district": "N2"},
-    ]
-    keys = {(c["month"], c["category"], c["postcode_district"]) for c in hidden}
-    period = DemandQuery(start=date(2024, 1, 1), end=date(2025, 12, 1))
-    for group_by in [("locality",), ()]:
-        query = period.with_changes(group_by=group_by)
-        answers = []
-
-        def narrower(*args, answers=answers, **kwargs):
-            answers.append(_narrower(*args, **kwargs))
-            return answers[-1]
-
-        with mock.patch("commissioning.demand.selectors._narrower_holders", narrower):
-            every, shown = exact_holders(query=query, excluded=hidden)
-        assert answers[-1] is not None  # answered from the narrower grouping
-        by_hand = _people_by_hand(purchases, query, keys, lambda p: p.postcode_district)
-        assert {k: v for k, v in shown.items() if v} == by_hand
-        with mock.patch("commissioning.demand.selectors._narrower_holders", return_value=None):
-            assert exact_holders(query=query, excluded=hidden) == (every, shown), group_by
