@@ -57,7 +57,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 from django.template import TemplateDoesNotExist
-from django.template.loader import get_template, render_to_string
+from django.template.loader import get_template
 from django.utils import timezone
 
 from .presenters import shortlist_form_html
@@ -177,7 +177,7 @@ def profile_body_cached(*, organisation) -> dict:
 
 @memoize
 def optional_includes(*names: str) -> tuple[str, ...]:
-    """The profile's sections from other apps that are installed (fixed for a process's life)."""
+    """Those of the templates ``names`` that installed apps give (fixed for a process's life)."""
     found = []
     for name in names:
         try:
@@ -191,55 +191,46 @@ def optional_includes(*names: str) -> tuple[str, ...]:
 def profile_body_render(*, organisation, request: HttpRequest | None = None) -> dict:
     """The profile's person-independent body with per-visitor markers, the names of its
     services (for the shortlist buttons' hidden text) and ``expires``, the moment (epoch
-    seconds) one of its services becomes "May be out of date", or None.
+    seconds) one of its services becomes "May be out of date" or one of its Innovation
+    Fund projects changes status, or None.
 
-    ``organisation`` should come from search.profile_html.organisations_for_profiles
-    (services, their lists and the rating row in one query); any other instance is
-    read again that way. Without ``request`` (the cached body; a background warm) the
-    first page of reviews is rendered, with no context processors: nothing about a
-    visitor can reach the text. With one (another page of reviews, never cached) its
-    query string picks the page and builds the links.
+    ``organisation`` is a published organisation, loaded by
+    search.profile_html.profile_rows_load (services, their lists, rating row, assessment,
+    projects and first reviews in one query) unless it has been already. Without
+    ``request`` (the cached body; a background warm) the first page of reviews is
+    written: nothing about a visitor can reach the text. With one (another page of
+    reviews, never cached) its query string picks the page and builds the links.
     """
-    from marketplace.reviews.selectors import reviews_for_profile
-
-    from .profile_html import organisations_for_profiles, services_html, stale_at
+    from .profile_html import (
+        profile_body_html,
+        profile_rows_load,
+        profile_sections,
+        review_row,
+        stale_at,
+    )
 
     if not hasattr(organisation, "profile_services"):
-        loaded = organisations_for_profiles(organisation_ids=[organisation.pk])
-        if loaded:
-            organisation = loaded[0]
-        else:  # unpublished since the caller read it
-            organisation.profile_services = []
+        # A change since the caller read it (even an unpublication) has renewed the
+        # version this body is stored under, so it is never served after that change.
+        profile_rows_load([organisation])
     services = organisation.profile_services
-    review_includes = optional_includes("reviews/includes/profile_reviews.html")
-    context = {
-        "organisation": organisation,
-        "services_html": services_html(
-            services, organisation_name=organisation.name, markers=_marker_html
-        ),
-        "review_includes": review_includes,
-        "assessment_includes": optional_includes(
-            "assessments/includes/profile_status.html", PROJECTS_INCLUDE
-        ),
-    }
-    projects = []
-    if PROJECTS_INCLUDE in context["assessment_includes"]:
-        from commissioning.grants.selectors import projects_for_organisation
+    pages = {}
+    if request is not None and "reviews" in profile_sections():
+        from cms.templatetags.govuk import query_link_maker
+        from marketplace.reviews.selectors import reviews_for_profile
 
-        # Read here rather than by the include's tag, so the body knows when a project's
-        # status (a date) changes.
-        projects = context["profile_projects"] = projects_for_organisation(
-            organisation=organisation
-        )
-    if review_includes:
-        context["reviews"] = reviews_for_profile(
+        reviews = reviews_for_profile(
             organisation=organisation,
-            page=(request.GET.get("reviews_page") if request else None) or 1,
+            page=request.GET.get("reviews_page") or 1,
             defer_may_review=True,
         )
-    if request is None:
-        # Links built from the query string (review pages) see an empty one.
-        context["request"] = HttpRequest()
+        pages = {
+            "reviews": [review_row(review) for review in reviews.page],
+            "page_number": reviews.page.number,
+            "num_pages": reviews.page.paginator.num_pages,
+            "page_link": query_link_maker(request.GET, "reviews_page"),
+        }
+    projects = getattr(organisation, "profile_projects", [])
     expires = min(
         (
             moment
@@ -249,13 +240,10 @@ def profile_body_render(*, organisation, request: HttpRequest | None = None) -> 
         default=None,
     )
     return {
-        "html": render_to_string("directory/includes/profile_body.html", context, request),
+        "html": profile_body_html(organisation, markers=_marker_html, **pages),
         "service_names": {service["pk"]: service["name"] for service in services},
         "expires": expires.timestamp() if expires else None,
     }
-
-
-PROJECTS_INCLUDE = "grants/includes/profile_projects.html"
 
 
 def _first_project_change(projects: list[dict]) -> datetime | None:

@@ -68,7 +68,11 @@ def organisation_for_profile(*, slug: str):
     search.profile_html)."""
     from marketplace.providers.models import Organisation
 
-    return Organisation.objects.published().filter(slug=slug).first()
+    # get(), not first(): the slug is unique, so no ORDER BY is needed (first() adds one).
+    try:
+        return Organisation.objects.published().get(slug=slug)
+    except Organisation.DoesNotExist:
+        return None
 
 
 def services_for_compare(*, service_ids: list[int]) -> list:

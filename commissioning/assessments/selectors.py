@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
@@ -179,18 +179,41 @@ def assessment_status_for_organisation(*, organisation: Organisation) -> dict | 
     )
     if latest is None:
         return None
-    agreed = latest["status"] == AssessmentStatus.AGREED
-    when = latest["agreed_at"] if agreed else latest["submitted_at"] or latest["started_at"]
+    return profile_assessment(
+        assessment_id=latest["pk"],
+        status=latest["status"],
+        agreed_at=latest["agreed_at"],
+        submitted_at=latest["submitted_at"],
+        started_at=latest["started_at"],
+        overall_score=latest["overall_score"],
+        version_number=latest["version__number"],
+        framework_name=latest["version__framework__name"],
+    )
+
+
+def profile_assessment(
+    *,
+    assessment_id: int,
+    status: str,
+    agreed_at: datetime | None,
+    submitted_at: datetime | None,
+    started_at: datetime | None,
+    overall_score: Decimal | None,
+    version_number: int,
+    framework_name: str,
+) -> dict:
+    """``assessment_status_for_organisation``'s answer from the chosen assessment's
+    columns (search.profile_html reads them inside the profile's one query)."""
+    agreed = status == AssessmentStatus.AGREED
+    when = agreed_at if agreed else submitted_at or started_at
     labels = dict(Assessment._meta.get_field("status").flatchoices)
     return {
-        "status": latest["status"],
-        "status_label": str(labels.get(latest["status"], latest["status"])),
+        "status": status,
+        "status_label": str(labels.get(status, status)),
         "date": timezone.localdate(when) if when else None,
-        "overall_score": latest["overall_score"] if agreed else None,
-        "framework_version": (
-            f"{latest['version__framework__name']}, version {latest['version__number']}"
-        ),
-        "assessment_id": latest["pk"],
+        "overall_score": overall_score if agreed else None,
+        "framework_version": f"{framework_name}, version {version_number}",
+        "assessment_id": assessment_id,
     }
 
 

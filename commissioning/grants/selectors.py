@@ -1,7 +1,7 @@
 """Reads for the Innovation Fund: applications, reviews, awards, monitoring and RAG status."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.utils import timezone
@@ -236,46 +236,75 @@ def projects_for_organisation(*, organisation: Organisation) -> list[dict]:
     Each: ``{"title", "amount_pence", "round", "fund", "development_area", "status",
     "awarded_on", "status_changes_on"}``: the status is today's, and ``status_changes_on``
     the first day it reads differently (None once completed).
-    Only awards whose written agreement the provider has accepted are shown.
+    Only awards whose written agreement the provider has accepted are shown, latest
+    award first. (search.profile_html reads the same rows inside the profile's one query
+    and makes them with ``profile_project``.)
     """
     today = timezone.localdate()
-    areas = dict(Application._meta.get_field("development_area").flatchoices)
-    rows = []
     # Only the columns shown (an award's agreement text and an application's answers are
     # long, and every profile visit after a change reads this).
-    for award in Award.objects.filter(
-        application__organisation=organisation, agreement_accepted_at__isnull=False
-    ).values(
-        "amount_pence",
-        "awarded_at",
-        "starts_on",
-        "ends_on",
-        "application__title",
-        "application__development_area",
-        "application__round__title",
-        "application__round__fund__name",
-    ):
-        starts_on, ends_on = award["starts_on"], award["ends_on"]
-        if today < starts_on:
-            status, changes_on = "Starting soon", starts_on
-        elif today > ends_on:
-            status, changes_on = "Completed", None
-        else:
-            status, changes_on = "In progress", ends_on + timedelta(days=1)
-        area = award["application__development_area"]
-        rows.append(
-            {
-                "title": award["application__title"],
-                "amount_pence": award["amount_pence"],
-                "round": award["application__round__title"],
-                "fund": award["application__round__fund__name"],
-                "development_area": str(areas.get(area, area)),
-                "status": status,
-                "awarded_on": timezone.localdate(award["awarded_at"]),
-                "status_changes_on": changes_on,
-            }
+    return [
+        profile_project(
+            title=award["application__title"],
+            amount_pence=award["amount_pence"],
+            round_title=award["application__round__title"],
+            fund_name=award["application__round__fund__name"],
+            development_area=award["application__development_area"],
+            awarded_at=award["awarded_at"],
+            starts_on=award["starts_on"],
+            ends_on=award["ends_on"],
+            today=today,
         )
-    return rows
+        for award in Award.objects.filter(
+            application__organisation=organisation, agreement_accepted_at__isnull=False
+        )
+        .order_by("-awarded_at", "-pk")
+        .values(
+            "amount_pence",
+            "awarded_at",
+            "starts_on",
+            "ends_on",
+            "application__title",
+            "application__development_area",
+            "application__round__title",
+            "application__round__fund__name",
+        )
+    ]
+
+
+def profile_project(
+    *,
+    title: str,
+    amount_pence: int,
+    round_title: str,
+    fund_name: str,
+    development_area: str,
+    awarded_at: datetime,
+    starts_on: date,
+    ends_on: date,
+    today: date,
+) -> dict:
+    """One row of ``projects_for_organisation`` from an accepted award's columns."""
+    if today < starts_on:
+        status, changes_on = "Starting soon", starts_on
+    elif today > ends_on:
+        status, changes_on = "Completed", None
+    else:
+        status, changes_on = "In progress", ends_on + timedelta(days=1)
+    return {
+        "title": title,
+        "amount_pence": amount_pence,
+        "round": round_title,
+        "fund": fund_name,
+        "development_area": str(_development_areas().get(development_area, development_area)),
+        "status": status,
+        "awarded_on": timezone.localdate(awarded_at),
+        "status_changes_on": changes_on,
+    }
+
+
+def _development_areas() -> dict:
+    return dict(Application._meta.get_field("development_area").flatchoices)
 
 
 def awards_for_publication() -> QuerySet[Award]:
