@@ -135,9 +135,9 @@ def _hide_secondary(cells: dict[tuple[str, str], int], hidden: set[tuple[str, st
         axis = 1 - axis
 
 
-def _hidden_keys(cells: list[tuple], grid: tuple[str, str]) -> set[tuple[str, str, str]]:
+def _hidden_keys(cells: list[tuple], grid: tuple[str, str]) -> set[tuple[date, str, str]]:
     """The ``(month, grid value, grid value)`` cells to hide, decided month by month."""
-    by_month: dict[str, dict[tuple[str, str], int]] = defaultdict(dict)
+    by_month: dict[date, dict[tuple[str, str], int]] = defaultdict(dict)
     for month, first, second, _, _, holders in cells:
         by_month[month][(first, second)] = holders
     limit = threshold()
@@ -150,17 +150,10 @@ def _hidden_keys(cells: list[tuple], grid: tuple[str, str]) -> set[tuple[str, st
     return out
 
 
-def _cell(key: tuple[str, str, str], grid: tuple[str, str], months: dict | None = None) -> dict:
-    """A hidden cell as rollup fields name it (what ``rollup_figures`` excludes).
-
-    ``months`` (optional) remembers each month's date across many cells."""
+def _cell(key: tuple[date, str, str], grid: tuple[str, str]) -> dict:
+    """A hidden cell as rollup fields name it (what ``rollup_figures`` excludes)."""
     month, *values = key
-    day = months.get(month) if months is not None else None
-    if day is None:
-        day = date.fromisoformat(f"{month}-01")
-        if months is not None:
-            months[month] = day
-    cell = {"month": day}
+    cell = {"month": month}
     for name, value in zip(grid, values, strict=True):
         if name == "provider":
             cell["organisation_id"] = None if value == "-" else int(value)
@@ -170,8 +163,7 @@ def _cell(key: tuple[str, str, str], grid: tuple[str, str], months: dict | None 
 
 
 def _cells(keys, grid: tuple[str, str]) -> list[dict]:
-    months: dict = {}
-    return [_cell(key, grid, months) for key in keys]
+    return [_cell(key, grid) for key in keys]
 
 
 def hidden_cells(*, start: date, end: date, grid: tuple[str, str]) -> list[dict]:
@@ -216,6 +208,8 @@ def published_figures(*, query: DemandQuery) -> Published:
     # Where each of the cell's values sits in a row key ("month", then the grid's two).
     names = ("month", *grid)
     picks = [names.index(name) for name in query.group_by]
+    # Months as rows (and filters) name them, "2026-03": a few, written once each.
+    texts = {month: month.isoformat()[:7] for month in {cell[0] for cell in cells}}
     filters = [
         (names.index(name), {str(value) for value in values}) for name, values in query.filters
     ]
@@ -224,9 +218,14 @@ def published_figures(*, query: DemandQuery) -> Published:
     # The grid's cells are tens of thousands of rows: one plain loop, the row key built by
     # an itemgetter-like tuple of positions, no per-cell filter test when there are none.
     for cell in cells:
-        if filters and any(str(cell[at]) not in values for at, values in filters):
+        if filters and any(
+            (texts[cell[0]] if at == 0 else str(cell[at])) not in values for at, values in filters
+        ):
             continue
-        key = tuple([cell[at] for at in picks])
+        if 0 in picks:
+            key = tuple([texts[cell[0]] if at == 0 else cell[at] for at in picks])
+        else:
+            key = tuple([cell[at] for at in picks])
         sums = every.get(key)
         if sums is None:
             sums = every[key] = [0, 0, 0]

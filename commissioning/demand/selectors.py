@@ -392,8 +392,9 @@ def rollup_figures_split(
 
 def grid_cells(*, start: date, end: date, grid: tuple[str, str]) -> list[tuple]:
     """Every cell of a disclosure grid in these months: ``(month, value, value, spend,
-    purchases, people)`` tuples, months as ``2026-03``, read from the grid's rollup (one row
-    a cell, exact people). Plain tuples: a provider grid has tens of thousands of cells."""
+    purchases, people)`` tuples, months as dates (first days), read from the grid's rollup
+    (one row a cell, exact people). Plain tuples as the database gives them: a provider grid
+    has tens of thousands of cells."""
     grouping = grouping_for(set(grid))
     first, second = (_column(grouping, name) for name in grid)
     with connection.cursor() as cursor:
@@ -404,9 +405,10 @@ def grid_cells(*, start: date, end: date, grid: tuple[str, str]) -> list[tuple]:
             [grouping, _db_value("month", start), _db_value("month", end)],
         )
         rows = cursor.fetchall()
-    # Tens of thousands of rows but a few months: write each month once.
-    months = {month: _out("month", month) for month in {row[0] for row in rows}}
-    return [(months[row[0]], *row[1:]) for row in rows]
+    if rows and not isinstance(rows[0][0], date):  # a database that returns dates as text
+        months = {month: date.fromisoformat(str(month)[:10]) for month in {r[0] for r in rows}}
+        rows = [(months[row[0]], *row[1:]) for row in rows]
+    return rows
 
 
 def _member_holders(cursor, grouping, query, excluded, columns) -> tuple[dict, dict]:
