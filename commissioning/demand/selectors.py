@@ -344,8 +344,8 @@ def rollup_figures_split(
             holder_sum = "SUM(holder_count)" if people or one_cell_per_row else "0"
             source, source_where, source_params = _cells_source(grouping, query)
             cursor.execute(
-                f"SELECT {select}SUM(spend_pence), SUM(purchase_count), {holder_sum} "  # noqa: S608
-                f"FROM {source} WHERE {source_where}{group}",
+                f"SELECT {select}CAST(SUM(spend_pence) AS bigint), SUM(purchase_count), "  # noqa: S608
+                f"{holder_sum} FROM {source} WHERE {source_where}{group}",
                 source_params,
             )
         sums = cursor.fetchall()
@@ -356,6 +356,10 @@ def rollup_figures_split(
             )
             if holders is None:
                 holders = _member_holders(cursor, grouping, query, excluded, columns)
+    if not excluded:
+        counts = None if holders is None else holders[0]
+        every = _figure_rows(sums, query.group_by, counts, people or one_cell_per_row)
+        return every, every
     every, shown = [], []
     outputs = [(every, slice(-6, -3) if excluded else slice(-3, None), 0)]
     outputs += [(shown, slice(-3, None), 1)] if excluded else []
@@ -385,9 +389,39 @@ def rollup_figures_split(
                     "holders": count,
                 }
             )
-    if not excluded:
-        return every, every
     return every, shown
+
+
+def _figure_rows(sums: list[tuple], names: tuple[str, ...], counts, people: bool) -> list[dict]:
+    """Figure rows, in group order, from ``(group values..., spend, purchases, people)``
+    tuples (one per group), with people from ``counts`` when given, else from the tuples
+    when ``people`` (each group one cell), else None. Groups with no purchases are left out.
+
+    An analysts' grid is tens of thousands of groups: the tuples are sorted as they come
+    (the group values decide, as no two groups share them; months sort the same as dates
+    and as "2026-03") and each row is built once.
+    """
+    size = len(names)
+    month_at = names.index("month") if "month" in names else None
+    rows = []
+    append = rows.append
+    for row in sorted(sums):
+        spend, purchases, holders = row[size:]
+        if not purchases:
+            continue
+        key = row[:size]
+        out = dict(zip(names, key, strict=True))
+        if month_at is not None:
+            out["month"] = _out("month", key[month_at])
+        if counts is not None:
+            holders = counts.get(key, 0)
+        elif not people:
+            holders = None
+        out["spend_pence"] = int(spend or 0)
+        out["purchases"] = int(purchases)
+        out["holders"] = None if holders is None else int(holders)
+        append(out)
+    return rows
 
 
 def grid_cells(*, start: date, end: date, grid: tuple[str, str]) -> list[tuple]:
