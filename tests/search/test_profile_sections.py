@@ -273,3 +273,27 @@ def test_a_provider_without_a_rating_row_reads_as_one_without_reviews():
 
     assert rating_summary(organisation=loaded).count == 0
     assert python_body(organisation) == reference_body(organisation)
+
+
+def test_the_profiles_organisation_read_is_the_orms_published_organisation():
+    from search.selectors import organisation_for_profile
+
+    organisation = make_organisation("Read <me>", slug="read-me", description="About us")
+    hidden = make_organisation("Hidden", slug="hidden")
+    closed = make_organisation("Closed", slug="closed")
+    Organisation.objects.filter(pk=hidden.pk).update(live=False)
+    Organisation.objects.filter(pk=closed.pk).update(status="closed")
+
+    found = organisation_for_profile(slug="read-me")
+    expected = Organisation.objects.published().get(slug="read-me")
+    assert found == expected and not found._state.adding
+    assert all(
+        getattr(found, field.attname) == getattr(expected, field.attname)
+        for field in Organisation._meta.concrete_fields
+    )
+    assert [organisation_for_profile(slug=slug) for slug in ("hidden", "closed", "nope")] == [
+        None,
+        None,
+        None,
+    ]
+    assert organisation.pk == found.pk
