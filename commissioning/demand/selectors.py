@@ -589,6 +589,8 @@ def _reach_holders(
         ]  # _stored, unrolled: a provider grid hides tens of thousands of cells
         # Each month's window and bit, worked out once per month rather than per cell.
         month_bits: dict = {}
+        # A grid cell names two values besides its month: their key without a generator.
+        pair = (*fields, *stored) if len(fields) == 2 else None
         for cell in excluded:
             month = cell["month"]
             place = month_bits.get(month)
@@ -602,7 +604,11 @@ def _reach_holders(
                 month_bits[month] = place
             if not place:
                 continue
-            key = (*(write(cell[f]) for write, f in zip(stored, fields, strict=True)), place[0])
+            if pair:
+                first, second, write_first, write_second = pair
+                key = (write_first(cell[first]), write_second(cell[second]), place[0])
+            else:
+                key = (*(write(cell[f]) for write, f in zip(stored, fields, strict=True)), place[0])
             hidden[key] |= place[1]
     if hidden:
         # One array per column (a few parameters, however many cells are hidden).
