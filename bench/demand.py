@@ -47,42 +47,45 @@ from those rows in Python (``concentration, Python``, the page's old way)
 and summed per market in PostgreSQL (``concentration, in SQL``,
 ``selectors.rollup_concentration``, what the page now runs).
 
-Measured 7 December 2026, 16:52-17:05 UTC, on a fresh 5,000,000-purchase
+Measured 7 December 2026, 16:52-17:14 UTC, on a fresh 5,000,000-purchase
 build (2 cores, shared; the build: COPY 78 s, rollups 975 s at load 4 to 9;
 migration 0009 then filled the year rows in 4 s), before (the tree at
-a86d9fb) and after this session's changes (523eb20), alternating under the
-lock, n=10, p50 / p95 ms, load average at the start and end of each run in
-brackets (an earlier pair, before at load 8.0 -> 5.7, gave the same picture):
+a86d9fb) and after this session's changes, alternating under the lock,
+n=10, p50 / p95 ms for the 12 months (the previous 12 alike), load average
+at the start and end of each run in brackets; the first pair's after is
+e70c349, the second's 523eb20 (an earlier pair, before at load 8.0 -> 5.7,
+gave the same picture):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:55532/scc_bench_demand \
     DJANGO_SETTINGS_MODULE=config.settings.bench flock /tmp/scc-bench.lock \
         .venv/bin/python -m bench.demand --scale 5000000 \
         --only incremental rollups published --repeat 10
 
-    query                       before (3.2 -> 1.8)            after (3.4 -> 1.7)
-                                12 months      previous        12 months      previous
-    rollups category x loc x prov  759 / 774     762 / 830        658 / 725     664 / 735
-    concentration (spend)          500 / 519     503 / 575        342 / 368     389 / 438
-    concentration, in SQL          318 / 342     279 / 303        187 / 200     165 / 170
-    published by provider          488 / 512     485 / 537        515 / 560     512 / 546
-    published category x provider  208 / 303     186 / 289        209 / 312     205 / 315
-    every other query              under 100 p95                  under 100 p95
-    a random day (6,839)           3.63 s (applied 3.20)          3.48 s (applied 3.06)
-    taken away / put back          5.39 / 2.98 s                  5.44 / 3.10 s
-    a day like the data's (6,794)  1.68 s                         1.87 s
+    query                          before      after       before      after
+                                   (3.2->1.8)  (3.4->1.7)  (3.6->1.8)  (3.9->2.0)
+    rollups category x loc x prov   759 / 774   658 / 725   854 / 887   662 / 706
+    concentration (spend)           500 / 519   342 / 368   552 / 610   324 / 348
+    concentration, in SQL           318 / 342   187 / 200   293 / 467   186 / 194
+    published by provider           488 / 512   515 / 560   580 / 643   522 / 532
+    published category x provider   208 / 303   209 / 312   242 / 358   174 / 270
+    every other query               p95 under 100 ms in every run
+    a random day (6,839), total     3.63 s      3.48 s      3.66 s      4.30 s
+      applied / taken away          3.20/5.39   3.06/5.44   3.20/5.86   3.79/6.45
+    a day like the data's (6,794)   1.68 s      1.87 s      1.82 s      2.36 s
 
 What changed: category x locality x provider keeps its spend and purchases
 per calendar year as well (``DemandRollupYear``, 0009; the same upkeep
-writes it, ~0.09 s of a random day's apply), and a period covering most of
-a year reads that year's rows less the months outside it: twelve months
-from December to November are ~78,000 year cells plus two months' ~37,000
-instead of twelve months' ~446,000. Market concentration in SQL now meets
-300 ms at p95, and the grid's spend alone (``concentration (spend)``) takes
-a third less. The analysts' grid also builds its ~78,000 rows in one
-leaner pass.
-Published figures keep the grid's month dates rather than rewriting ~43,000
-tuples (no gain beyond the noise in the table). Every figure was checked
-identical before and after (all ten published queries and their hidden
+writes it: 0.09 to 0.14 s of a random day's apply, timed per statement,
+within the runs' noise above), and a period covering most of a year reads
+that year's rows less the months outside it: twelve months from December
+to November are ~78,000 year cells plus two months' ~37,000 instead of
+twelve months' ~446,000. Market concentration in SQL now meets 300 ms at
+p95, and the grid's spend alone (``concentration (spend)``) takes a third
+less. The analysts' grid also builds its ~78,000 rows in one leaner pass.
+Published figures keep the grid's month dates rather than rewriting
+~43,000 tuples, and the hidden cells are keyed more cheaply (published
+category x provider under 300 ms at p95 in the second pair only: at the
+line). Every figure was checked identical before and after (all ten published queries and their hidden
 cells, the grids and both concentration tables, over the 12 months, the
 previous 12 and 24 months, compared as JSON).
 
@@ -101,9 +104,11 @@ result sets, ~160 ms sorting and building ~78,000 rows and ~60 ms joining
 their people in Python); published by provider (the fold of 448,212 reach
 rows into 373,714 provider-and-person groups, ~750 ms in the database in an
 EXPLAIN ANALYZE at load 5); published category x provider sits at the line
-at p95 (~100 ms of SQL, ~100 ms of Python over the grid's 43,107 cells). The random day was 3.5 to 5.0 s on this build
-(6.3 s in November on a database that had been written to for weeks):
-the reach trigger's upsert of ~119,000 rows is ~3 s of it.
+at p95 (~100 ms of SQL, ~100 ms of Python over the grid's 43,107 cells).
+The random day took 3.3 to 5.0 s on this build at load under 5, before and
+after alike (7.3 and 7.4 s in two runs at load 4.6 to 8; 6.3 s in
+November, on a database written to for weeks): the reach trigger's upsert
+of ~119,000 rows (~81,000 of them new) is ~3 s of it.
 
 Measured 23 November 2026, evening, the slow queries only, before (the
 tree at 22d1995) and after this session's changes (5da379a), back to back
