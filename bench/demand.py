@@ -85,9 +85,9 @@ less. The analysts' grid also builds its ~78,000 rows in one leaner pass.
 Published figures keep the grid's month dates rather than rewriting
 ~43,000 tuples, and the hidden cells are keyed more cheaply (published
 category x provider under 300 ms at p95 in the second pair only: at the
-line). Every figure was checked identical before and after (all ten published queries and their hidden
-cells, the grids and both concentration tables, over the 12 months, the
-previous 12 and 24 months, compared as JSON).
+line). Every figure was checked identical before and after (all ten
+published queries and their hidden cells, the grids and both concentration
+tables, over the 12 months, the previous 12 and 24 months, as JSON).
 
 Tried and left out: people without category (published by provider) from
 the narrower grouping less those wholly in hidden cells (84d6b72, reverted
