@@ -264,6 +264,87 @@ first-visit render 9.6 -> 8.7 ms CPU in process), two ``--only profile`` runs at
 (load 1.0 -> 2.4): cold at 8 clients 45.0 / 99.3 and 43.4 / 98.6 ms (126, 150 req/s),
 at 1 client 12.3 / 13.9 and 11.4 / 13.8; steady at 8 clients 14.3 / 25.4 and 12.6 / 32.0
 (532, 511 req/s). Cold is still over the 60 ms goal.
+
+/find/ measured 2026-12-07 16:36-17:15 UTC on 7b41373's search code (the search log is
+written after the page has gone), against a86d9fb's (before it) served from a copy of
+that tree. The data was built fresh that afternoon: 20,000 live services and 100,000
+reviews, with 10,114 profiles warmed. The servers were this session's own PostgreSQL 15,
+Elasticsearch 8.19.3 and Redis on the shared 2 cores, with two other sessions' builds,
+tests and benchmarks running between and during the runs (load 2-8). Each run was
+``--only search --duration 10 --concurrency 8`` with wrk, under ``flock
+/tmp/scc-bench.lock``. Servers: sync is ``--worker-class sync --workers 5`` (bin/bench
+since 571c32f); gthread is ``--workers 4 --threads 2 --keep-alive 30`` (before). The
+last column, bare ES at 8 clients, shows how disturbed the machine was (about 10 ms on
+a calm machine)::
+
+    start  server, code        load       /find/ 1 client      /find/ 8 clients     bare ES wrk     ratio @1
+                                          p50   p95  (req/s)   p50   p95  (req/s)   p50@1  p50@8   wrk  Python
+    16:36  sync 7b41373       3.6->7.2    9.05  28.0  (88)     68.0 110.8 (114)     3.25   17.2    2.78  2.32
+    16:37  sync a86d9fb       7.2->6.4    9.51  11.7 (103)     66.9 104.9 (116)     3.23   23.1    2.94  2.31
+    16:47  sync 7b41373       2.2->6.3   13.00  38.0  (58)    105.9 185.9  (73)     3.50   26.6    3.71  3.33
+    16:48  sync a86d9fb       6.3->8.3    8.62  18.9  (98)     89.7 190.2  (84)     3.46   22.6    2.49  2.27
+    16:50  gthread 7b41373    8.3->8.1    7.87  22.6 (105)     93.7 163.3  (78)     3.32   26.2    2.37  1.77
+    16:51  gthread 7b41373    8.1->8.0   10.24  32.2  (81)     89.7 194.0  (83)     4.05   34.1    2.53  2.09
+    16:56  sync a86d9fb       5.7->4.6    8.73  11.0 (113)     36.3  54.9 (216)     2.82   10.6    3.10  2.47
+    16:58  sync 7b41373       2.7->3.4    7.28   9.2 (134)     30.2  46.1 (257)     2.82    9.7    2.58  2.32
+    17:02  gthread 7b41373    2.7->3.4    8.53  10.7 (116)     39.1  52.0 (199)     2.79   10.0    3.06  2.66
+    17:05  sync 7b41373       2.5->5.2   10.21  22.8  (85)     89.4 162.4  (87)     3.19   21.3    3.20  2.60
+    17:07  gthread 7b41373    5.6->4.5   10.22  17.3  (92)     40.0  71.7 (208)     3.81   11.4    2.68  3.07
+    17:10  sync 7b41373       2.0->3.2    9.70  12.2 (103)     37.1  55.4 (210)     3.50   10.7    2.77  2.94
+
+In every run where Elasticsearch alone answered 8 clients at about 10 ms p50, /find/'s
+p95 at 8 clients was under 80 ms: sync 46.1 and 55.4 ms (54.9 on the older code),
+gthread 52.0 and 71.7. In the disturbed runs (bare ES 17-34 ms) it was 105-194 ms with
+either server.
+
+Sync against gthread. On this machine the latencies do not separate them: other
+sessions' work moved every figure more than the server did. Two other measures do:
+  - CPU per request, hit directly: sync costs more, 0.70 against 0.35 ms for a bare Django
+    view (``/bench/floor``). For /find/ it was 0.03-1.66 ms more in eight interleaved
+    pairs, median about 0.9. A sync worker closes every connection, so wrk reconnects
+    for each request, and idle workers wake for each new connection (strace of one
+    worker: 113 accept4 calls, 92 of them EAGAIN, while it served 21 requests).
+  - Spread: a sync worker accepts only when it is free. The gthread imbalance seen on a
+    quiet machine (7 + 1 connections per worker; 57-124 ms between identical runs) cannot
+    happen.
+Production runs behind a buffering proxy that opens an upstream connection per request,
+so it pays the connection cost with either worker class (docs/deploy.md). The bench
+therefore runs what production runs.
+
+The search log written after the page (7b41373), interleaved /find/ runs at 1 client,
+17:11-17:15 (load 1.7-2.6), 6 s each, new then old alternately. p50 new against old:
+9.57 / 9.78, 7.54 / 7.87, 7.86 / 8.25, 8.49 / 8.72 ms, about 0.3 ms less. The INSERT
+is still done by the same worker before its next request: 0.37 ms of CPU in process,
+which moved out of the visitor's wait but not out of the worker's CPU.
+
+Tried and not adopted:
+  - ``filter_path`` on the search (only hits.total.value, _id, _source and the buckets'
+    key and doc_count). The answer shrank from 15.9 to 12.9 kB on average, and JSON
+    decoding went from 0.060 to 0.048 ms. That is too little to matter, and the bare
+    query would shrink with it.
+  - A plain-socket HTTP/1.1 transport instead of urllib3 (chunked answers included). It
+    cost 0.19-0.24 ms of user CPU a search against urllib3's 0.42, so it saves about
+    0.2 ms. That does not pay for a hand-written client (TLS, retries, timeouts).
+/find/'s CPU in process now (time.process_time, 500 searches of the mix, Django test
+client, load about 5): 4.16 ms a request. The view is 3.17 ms of that:
+  - search_services 1.31 (the search_json transport 0.74, the body 0.09, the form,
+    facets and hits about 0.4);
+  - the template and chrome 0.86;
+  - the result cards 0.34;
+  - related advice 0.17 (a Redis round trip for searches with words);
+  - the rest about 0.5.
+Outside the view: the search log 0.37 (now after the page), and the middleware and the
+test client 0.62. The page chrome also makes one Redis GET a request
+(cms.chrome.site_settings_for_chrome).
+
+Goals in these runs:
+  - /find/ p95 < 80 ms at 8 clients: met whenever Elasticsearch itself was undisturbed
+    (46.1, 55.4 ms sync; 52.0, 71.7 gthread). Not met while other sessions loaded the
+    machine (105-194 ms).
+  - p50 ratio < 2 at 1 client: not met (2.58-3.71 against wrk, 2.32-3.33 against the
+    Python transport). On a calm machine Elasticsearch now answers the bare query in
+    2.8-3.5 ms, so /find/ would need a p50 under 5.6-7 ms. /find/'s own CPU is about
+    4 ms a request beside that wait.
 """
 
 import argparse
