@@ -12,6 +12,7 @@ replaced), every value escaped; tests compare the two.
 """
 
 import html
+import weakref
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache as memoize
@@ -103,7 +104,10 @@ def profile_rows_load(organisations: list) -> None:
     sections = profile_sections()
     with connection.cursor() as cursor:
         # A json value (not jsonb) comes from psycopg already parsed.
-        cursor.execute(_profile_rows_sql(sections), [[o.pk for o in organisations]])
+        if len(organisations) == 1:
+            _execute_prepared(cursor, sections, organisations[0].pk)
+        else:
+            cursor.execute(_profile_rows_sql(sections), [[o.pk for o in organisations]])
         rows = {row[0]: row for row in cursor.fetchall()}
     today = timezone.localdate()
     rating = Organisation.rating.related
@@ -140,6 +144,26 @@ _RATING_COLUMNS = (
     "value_total",
     "smoothed_rating",
 )
+
+
+# The database sessions (psycopg connections) in which _PREPARED exists, and its name.
+_prepared_sessions: weakref.WeakSet = weakref.WeakSet()
+_PREPARED = "scc_profile_rows"
+
+
+def _execute_prepared(cursor, sections: tuple[str, ...], organisation_id: int) -> None:
+    """One organisation's rows (a first visit) through a prepared statement, planned
+    once per database session: PostgreSQL planning the query afresh took three times as
+    long as running it (0.83 -> 0.22 ms a visit on the bench data). Prepared statements
+    last as long as their session, whatever happens to transactions in it."""
+    session = connection.connection
+    if session not in _prepared_sessions:
+        cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [_PREPARED])
+        if cursor.fetchone() is None:
+            sql = _profile_rows_sql(sections).replace("= ANY(%s)", "= $1")
+            cursor.execute(f"PREPARE {_PREPARED}(bigint) AS {sql}")
+        _prepared_sessions.add(session)
+    cursor.execute(f"EXECUTE {_PREPARED}(%s)", [organisation_id])
 
 
 @memoize

@@ -23,7 +23,7 @@ from marketplace.providers.models import Organisation
 from marketplace.reviews.models import AuthorRole, OrganisationRating, ReviewStatus
 from marketplace.reviews.selectors import rating_summary, reviews_for_profile
 from marketplace.reviews.services import organisation_rating_refresh
-from search import profile_cache
+from search import profile_cache, profile_html
 from search.profile_html import _sections_from_orm, organisations_for_profiles, services_html
 from tests.commissioning.assessments.factories import AssessmentFactory, FrameworkVersionFactory
 from tests.commissioning.grants.factories import ApplicationFactory
@@ -218,18 +218,30 @@ def test_an_assessment_under_way_shows_its_last_update_without_a_score():
     assert "Last updated" in html and "out of 4" not in html and "from 1 review<" in html
 
 
+def body_queries(captured) -> list[str]:
+    """The SQL a profile visit ran, less the page chrome's site settings (read and
+    created once per process) and the profile statement's preparation (once per database
+    session)."""
+    skipped = ("cms_", "wagtailcore_site", "SAVEPOINT", "pg_prepared_statements", "PREPARE ")
+    return [query["sql"] for query in captured if not any(text in query["sql"] for text in skipped)]
+
+
 @pytest.mark.postgresql
 def test_a_first_visit_reads_the_organisation_then_the_whole_body_in_one_query(full_provider):
     assert connection.vendor == "postgresql"
     with CaptureQueriesContext(connection) as queries:
         response = Client().get("/providers/smith-jones/")
     assert response.status_code == 200
-    # Beside the page chrome's site settings (read and created once per process).
-    sql = [query["sql"] for query in queries.captured_queries if "cms_" not in query["sql"]]
-    sql = [text for text in sql if "wagtailcore_site" not in text and "SAVEPOINT" not in text]
+    sql = body_queries(queries.captured_queries)
     assert len(sql) == 2, sql
+    assert sql[1].startswith("EXECUTE scc_profile_rows(")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE name = 'scc_profile_rows'"
+        )
+        (statement,) = cursor.fetchone()
     assert all(
-        table in sql[1]
+        table in statement
         for table in (
             "providers_service",
             "assessments_assessment",
@@ -237,6 +249,31 @@ def test_a_first_visit_reads_the_organisation_then_the_whole_body_in_one_query(f
             "reviews_review",
         )
     )
+
+
+@pytest.mark.postgresql
+def test_a_batch_reads_the_rows_a_single_visit_reads_through_the_prepared_statement(
+    full_provider,
+):
+    other = make_organisation("Other <one>", slug="other-one")
+    add_reviews(other, 2)
+    batch = {
+        o.pk: o for o in organisations_for_profiles(organisation_ids=[full_provider.pk, other.pk])
+    }
+    # The statement is prepared once per session; a session that has it already (found,
+    # not prepared again) runs it the same.
+    profile_html._prepared_sessions.clear()
+    for organisation in (full_provider, other):
+        (single,) = organisations_for_profiles(organisation_ids=[organisation.pk])
+        expected = batch[organisation.pk]
+        for name in (
+            "profile_services",
+            "profile_assessment",
+            "profile_projects",
+            "profile_reviews",
+        ):
+            assert getattr(single, name) == getattr(expected, name)
+        assert rating_summary(organisation=single) == rating_summary(organisation=expected)
 
 
 def test_the_first_page_lists_no_more_reviews_than_the_rating_row_counts(full_provider):
