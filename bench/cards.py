@@ -31,6 +31,12 @@ with it, as Stripe signs them).
                            CPU per request of the gunicorn processes (with --serve) and
                            of this database's PostgreSQL backends (from /proc): figures
                            that do not depend on what else the machine is running.
+
+Measured 2026-12-07 17:19 UTC (2 cores; load 3.1 from other sessions' work), on a fresh
+database with seed_demo, ``--serve --rate 200 --duration 30``, vegeta v12.12.0, gunicorn
+gthread 4 x 2: 6,000 decisions (5,400 approved, 600 declined by the blocked-category rule,
+none for time), all 200; p50 2.69 ms, p95 6.39, p99 12.09, max 28.09; CPU per request:
+server 1.69 ms, PostgreSQL 0.98 ms. Goal (p99 under 100 ms at 200 a second): met.
 """
 
 import argparse
