@@ -345,6 +345,47 @@ Goals in these runs:
     Python transport). On a calm machine Elasticsearch now answers the bare query in
     2.8-3.5 ms, so /find/ would need a p50 under 5.6-7 ms. /find/'s own CPU is about
     4 ms a request beside that wait.
+
+Provider profiles after 3ad0205, 5f82ccd, 04b009e and 37937ad (a first visit reads the
+body in one prepared query and writes it in Python; 2 queries instead of 5; first-visit
+CPU in process 5.2-6.0 -> 1.87-2.13 ms median over 200 random providers), ``--only
+profile --duration 10``, 17:26-17:33 UTC (load 0.1 -> 4.5), gthread 4 x 2 servers side by
+side, old (a86d9fb) and new, same data, four runs each, p50 / p95 ms (req/s)::
+
+                        a86d9fb                                 37937ad
+    cold, 8 clients     38.2/77.1 (195)  37.8/63.7 (203)        20.5/35.1 (332)  12.4/24.6 (580)
+                        32.3/51.2 (244)  38.8/74.0 (189)        14.0/26.6 (529)  22.8/41.7 (324)
+    cold, 1 client      7.1-10.2 / 9.1-13.4                     2.8-3.5 / 3.3-4.5
+    steady, 8 clients   8.4-12.5 / 13.5-27.3                    6.8-12.6 / 10.7-21.0
+
+Same HTML on 300 pages (220 profiles: 12 with projects, 69 with assessments, 40 with more
+than 10 reviews and their pages 2 and 99, 11 temporarily closed, 28 out of date), old and
+new servers side by side, every page fetched cold.
+
+Whole benchmark, 2026-12-07 17:30-17:37 UTC, HEAD cf9bf73, data built fresh at 17:19
+(``--build`` then ``profiles_warm``: 10,114 profiles in 7.0 s), on the default shared
+servers, gunicorn sync x 5 as bin/bench runs it, ``--duration 10``, wrk, under the lock;
+three runs, the first while another session's profile benchmark ran (load 3.4 -> 4.5),
+the next two with only this benchmark running (load 1.7 -> 4.5: the benchmark itself)::
+
+                                   run 1 (busier)      run 2               run 3
+    p50 / p95 ms (req/s)
+    /find/                  1      9.50/14.76 (99)     9.75/12.78 (100)    8.76/11.15 (113)
+                            8     47.09/67.44 (167)   39.87/56.27 (198)   36.15/49.51 (220)
+    profile, cold           1      3.32/5.53 (108)     6.24/9.72 (147)     3.64/5.79 (251)
+                            8     18.97/26.14 (414)   18.03/24.81 (421)   19.23/28.13 (403)
+    profile, steady         1      2.34/3.11 (399)     2.33/3.15 (402)     2.21/3.16 (410)
+                            8      9.78/14.67 (789)    9.56/16.04 (784)    8.32/12.43 (925)
+    bare ES (wrk)           1      5.31/9.10           3.66/5.70           3.50/5.05
+                            8     13.25/23.72         12.70/22.88         11.23/19.91
+    ratio /find/ / bare ES p50 at 1 client
+      against wrk                  1.79                2.66                2.50
+      against the Python client    2.01                2.26                2.39
+
+Goals (issue 3 item 10), from these runs: profile p95 < 60 ms at 8 clients met, first
+visits included (24.8-28.1 ms; steady 12.4-16.0); /find/ p95 < 80 ms at 8 clients met
+(49.5-67.4 ms, 167-220 req/s); the p50 ratio < 2 not met on the calmer runs (2.50 and
+2.66; the 1.79 of the busier run came from Elasticsearch's own p50 rising to 5.3 ms).
 """
 
 import argparse
