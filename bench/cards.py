@@ -37,7 +37,7 @@ database with seed_demo, ``--serve --rate 200 --duration 30``, vegeta v12.12.0, 
 gthread 4 x 2: 6,000 decisions (5,400 approved, 600 declined by the blocked-category rule,
 none for time), all 200; p50 2.69 ms, p95 6.39, p99 12.09, max 28.09; CPU per request:
 server 1.69 ms, PostgreSQL 0.98 ms. Goal (p99 under 100 ms at 200 a second): met.
-Through ``bin/bench --only cards`` (17:49 UTC, its own servers and seed_demo, gunicorn sync x 5
+Through ``bin/bench --only cards`` (17:43-17:46 UTC, its own servers and seed_demo, gunicorn sync x 5
 as bin/bench now runs it, 200/s for 60 s): 12,000 decisions, all 200; p50 3.44 ms, p95 5.06,
 p99 7.13, max 17.74; PostgreSQL CPU 1.04 ms a request. The whole command took 3 min 16 s.
 """
