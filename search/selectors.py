@@ -1,8 +1,10 @@
 """Reads for the public directory: searching services and suggesting names."""
 
+from datetime import date
 from functools import cache as memoize
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.http import QueryDict
 
@@ -106,6 +108,16 @@ def _organisation_by_slug_query(alias: str) -> tuple[str, tuple, list[str], dict
     compiler = queryset.query.get_compiler(alias)
     sql, params = compiler.as_sql()
     assert params.count(_SLUG) == 1
+    # Kept for the life of the process: a condition on a date or time computed in Python
+    # (scheduled visibility against timezone.now(), say) would stay at its first value.
+    if any(
+        isinstance(getattr(node, "rhs", None), date) for node in _where_nodes(queryset.query.where)
+    ):
+        raise ImproperlyConfigured(
+            "Organisation.objects.published() compares with a date or time from Python; "
+            "organisation_for_profile keeps its query for the life of the process, so use "
+            "a database-side expression (django.db.models.functions.Now) or stop keeping it."
+        )
     columns = [column for column, _sql, _alias in compiler.select]
     return (
         sql,
@@ -113,6 +125,13 @@ def _organisation_by_slug_query(alias: str) -> tuple[str, tuple, list[str], dict
         [column.target.attname for column in columns],
         compiler.get_converters(columns),
     )
+
+
+def _where_nodes(node):
+    """Every node of a query's WHERE tree, depth first."""
+    yield node
+    for child in getattr(node, "children", ()):
+        yield from _where_nodes(child)
 
 
 def services_for_compare(*, service_ids: list[int]) -> list:

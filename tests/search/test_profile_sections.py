@@ -334,3 +334,25 @@ def test_the_profiles_organisation_read_is_the_orms_published_organisation():
         None,
     ]
     assert organisation.pk == found.pk
+
+
+def test_the_kept_organisation_query_refuses_a_time_from_python(monkeypatch):
+    """The published-by-slug query is compiled once per process, so a condition on a time
+    computed in Python would freeze; building it with one fails loudly instead."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from marketplace.providers.models import OrganisationQuerySet
+    from search.selectors import _organisation_by_slug_query
+
+    published = OrganisationQuerySet.published
+    monkeypatch.setattr(
+        OrganisationQuerySet,
+        "published",
+        lambda self: published(self).filter(created_at__lte=timezone.now()),
+    )
+    _organisation_by_slug_query.cache_clear()
+    try:
+        with pytest.raises(ImproperlyConfigured, match="date or time from Python"):
+            _organisation_by_slug_query("default")
+    finally:
+        _organisation_by_slug_query.cache_clear()
