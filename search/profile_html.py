@@ -917,6 +917,7 @@ def _review_item_html(review: dict, *, organisation_name: str, report_url) -> st
     from django.template.defaultfilters import linebreaks_filter
 
     from marketplace.reviews.models import DIMENSIONS
+    from marketplace.reviews.templatetags.reviews_tags import star_text
 
     pk = review["pk"]
     title = _escape(review["public_title"])
@@ -956,8 +957,7 @@ def _review_item_html(review: dict, *, organisation_name: str, report_url) -> st
         '  <h3 class="govuk-heading-s govuk-!-margin-bottom-1" '
         f'id="review-{pk}-title">{title}</h3>\n'
         '  <p class="app-star-rating govuk-!-margin-bottom-1">\n'
-        f'    <span class="app-star-rating__stars" aria-hidden="true">'
-        f"{'★' * int(rating or 0)}{'☆' * (5 - int(rating or 0))}</span>\n"
+        f'    <span class="app-star-rating__stars" aria-hidden="true">{star_text(rating)}</span>\n'
         f'    <span class="app-star-rating__text">{_escape(rating)} out of 5 stars</span>\n'
         "  </p>\n"
         f"  {about}\n"
