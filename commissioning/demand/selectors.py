@@ -93,6 +93,10 @@ class DemandQuery:
     def months(self) -> int:
         return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
 
+    def month_starts(self) -> list[date]:
+        """The first day of each month in the period, in order."""
+        return [add_months(self.start, offset) for offset in range(self.months)]
+
     @property
     def filter_dict(self) -> dict[str, tuple[str, ...]]:
         return dict(self.filters)
@@ -204,10 +208,8 @@ def _cells_source(grouping: str, query: DemandQuery) -> tuple[str, str, list]:
     if grouping not in YEAR_GROUPINGS or "month" in names:
         return plain
     by_year: dict[int, list[date]] = defaultdict(list)
-    month = query.start
-    while month <= query.end:
+    for month in query.month_starts():
         by_year[month.year].append(month)
-        month = add_months(month, 1)
     years, minus, plus = [], [], []
     for year, inside in by_year.items():
         outside = [date(year, m, 1) for m in range(1, 13) if date(year, m, 1) not in inside]
@@ -645,11 +647,7 @@ def _reach_holders(
         f"FROM {table} r{join} WHERE {' AND '.join(where)}"
     )
     rows_params = [*period_params, *visible_params, *join_params, *where_params]
-    months = []
-    month = query.start
-    while month <= query.end:
-        months.append(month)
-        month = add_months(month, 1)
+    months = query.month_starts()
     if not by_month:
         if one_row_per_person and len(windows) == 1:
             counts = "SUM(weight), COALESCE(SUM(weight) FILTER (WHERE shown <> 0), 0)"
