@@ -61,6 +61,9 @@ CELL_COLUMNS = ("grouping", "month", "category", "value", "value2")
 PATTERN_GROUPINGS = ("provider", "category_provider")
 # Groupings whose spend and purchases are also kept per calendar year (``DemandRollupYear``):
 # those with so many cells that a year's months are hundreds of thousands of rows to sum.
+# Their people are counted without reading a row per person: the months' people summed (the
+# year row's ``holder_months``), less the people who bought in more than one of the months,
+# counted from the masks of two or more months, which the pattern table keeps for them.
 YEAR_GROUPINGS = ("category_locality_provider",)
 # Reach windows: WINDOW_YEARS long, one starting every WINDOW_STEP years (in even years).
 WINDOW_YEARS = 4
@@ -104,8 +107,11 @@ class DemandRollupYear(models.Model):
     The sum of the cell's ``DemandRollup`` months in that year, kept in step by the
     same upkeep. A period that covers most of a year reads the year's row less
     the months left out (``selectors``): for twelve months across a year end, one
-    year's cells and two months' instead of twelve months'. No people: they do
-    not add up, and come from the reach rows.
+    year's cells and two months' instead of twelve months'. People do not add up,
+    but their months do: ``holder_months`` is the months' ``holder_count`` summed,
+    and people in a period are those person-months less the second and later
+    months of each person who bought in several of them (``selectors``, from the
+    pattern table's masks of two or more months).
     """
 
     pk = models.CompositePrimaryKey("grouping", "year", "category", "value", "value2")
@@ -116,6 +122,11 @@ class DemandRollupYear(models.Model):
     value2 = models.CharField(max_length=32, blank=True)
     spend_pence = models.BigIntegerField(default=0)
     purchase_count = models.IntegerField(default=0)
+    holder_months = models.BigIntegerField(
+        default=0,
+        db_default=0,
+        help_text="The months' holder counts summed: a person once for each month they bought in.",
+    )
 
     def __str__(self) -> str:
         return f"{self.grouping}|{self.year}|{self.category}|{self.value}|{self.value2}"
@@ -180,6 +191,10 @@ class DemandRollupPattern(models.Model):
     regular care package buy every month, so many share a mask, and "people
     in a cell in months m1..m2" is a sum over the cell's few patterns whose
     mask meets the period instead of a count over its people.
+
+    For ``YEAR_GROUPINGS`` it keeps only masks of two or more months: there
+    people are the months' holder counts summed less each person's extra
+    months, which only those masks have.
     """
 
     pk = models.CompositePrimaryKey(

@@ -21,6 +21,7 @@ from .models import (
     PATTERN_GROUPINGS,
     WINDOW_STEP,
     WINDOW_YEARS,
+    YEAR_GROUPINGS,
     DemandRollupMember,
     DemandRollupPattern,
     DemandRollupReach,
@@ -30,7 +31,15 @@ REACH_TABLE = DemandRollupReach._meta.db_table
 PATTERN_TABLE = DemandRollupPattern._meta.db_table
 PATTERN_KEY = ("grouping", "first_year", "category", "value", "value2", "months")
 _PKEY = ", ".join(PATTERN_KEY)
-_PATTERNED = "grouping IN (" + ", ".join(f"'{name}'" for name in PATTERN_GROUPINGS) + ")"
+# The reach rows the pattern table counts: every row of ``PATTERN_GROUPINGS``, and the rows of
+# ``YEAR_GROUPINGS`` with two or more months (``months & (months - 1)`` clears the lowest bit).
+_PATTERNED = (
+    "(grouping IN ("
+    + ", ".join(f"'{name}'" for name in PATTERN_GROUPINGS)
+    + ") OR (grouping IN ("
+    + ", ".join(f"'{name}'" for name in YEAR_GROUPINGS)
+    + ") AND months & (months - 1) <> 0))"
+)
 MEMBER_TABLE = DemandRollupMember._meta.db_table
 REACH_KEY = ("grouping", "first_year", "category", "value", "value2", "budget_holder_id")
 _KEY = ", ".join(REACH_KEY)

@@ -198,9 +198,11 @@ def _cells_source(grouping: str, query: DemandQuery) -> tuple[str, str, list]:
     year outside the period (plus the months of other years inside it), when
     that reads fewer rows: twelve months across a year end are one year's cells
     and two months'. Exact (spend and purchases add up; a cell with no purchases
-    in the period sums to none). Such rows carry no people (``holder_count`` 0),
-    so only queries that take people from the reach rows, or none, read them:
-    not by month, and no month filters.
+    in the period sums to none). ``holder_count`` summed is then the months'
+    holder counts summed (person-months, from the year rows' ``holder_months``),
+    as it is over the months' rows, not people; so only queries that count
+    people some other way, or not at all, read them: not by month, and no month
+    filters.
     """
     where, params = _where(grouping, query, [])
     plain = DemandRollup._meta.db_table, where, params
@@ -224,22 +226,20 @@ def _cells_source(grouping: str, query: DemandQuery) -> tuple[str, str, list]:
     also = "".join(f" AND {sql}" for sql in filters)
     columns = "category, value, value2"
     parts = [
-        f"SELECT {columns}, spend_pence, purchase_count FROM {DemandRollupYear._meta.db_table} "  # noqa: S608
+        f"SELECT {columns}, spend_pence, purchase_count, holder_months AS holder_count "  # noqa: S608
+        f"FROM {DemandRollupYear._meta.db_table} "
         f"WHERE grouping = %s AND year IN ({', '.join(['%s'] * len(years))}){also}"
     ]
     params = [grouping, *years, *filter_params]
     for sign, months in (("-", minus), ("", plus)):
         if months:
             parts.append(
-                f"SELECT {columns}, {sign}spend_pence, {sign}purchase_count "  # noqa: S608
+                f"SELECT {columns}, {sign}spend_pence, {sign}purchase_count, {sign}holder_count "  # noqa: S608
                 f"FROM {DemandRollup._meta.db_table} WHERE grouping = %s "
                 f"AND month IN ({', '.join(['%s'] * len(months))}){also}"
             )
             params += [grouping, *(_db_value("month", m) for m in months), *filter_params]
-    source = (
-        f"(SELECT {columns}, spend_pence, purchase_count, 0 AS holder_count "  # noqa: S608
-        f"FROM ({' UNION ALL '.join(parts)}) signed) cells"
-    )
+    source = f"({' UNION ALL '.join(parts)}) cells"
     return source, "1 = 1", params
 
 
@@ -320,6 +320,10 @@ def rollup_figures_split(
             raise ValueError("Excluded cells must fall in a rollup grouping.")
         rows = purchase_figures(query=query)
         return rows, rows
+    if people and not excluded:
+        rows = _person_month_figures(grouping=grouping, query=query)
+        if rows is not None:
+            return rows, rows
     where, params = _where(grouping, query, [])
     flag, flag_params = _hidden_flag(grouping, excluded)
     columns = [_column(grouping, name) for name in query.group_by]
@@ -392,6 +396,62 @@ def rollup_figures_split(
                 }
             )
     return every, shown
+
+
+def _person_month_figures(*, grouping: str, query: DemandQuery) -> list[dict] | None:
+    """Figure rows for a ``YEAR_GROUPINGS`` query grouped by all of its grouping's dimensions,
+    people included, in one statement and without a row per person; None where this path
+    does not answer (SQLite, by month or month filters, a period over two reach windows).
+
+    Spend, purchases and person-months (each person once per month they bought in) add up
+    over months, so all three come from the year rows less or plus months
+    (``_cells_source``). A person who bought in k of the period's months is k person-months
+    but one person, so people are person-months less k - 1 for each such person: a sum over
+    the cell's month masks of two or more months, which the pattern table keeps for these
+    groupings (the masks are the reach window's, so the period must lie in one window).
+    Rows in group order, values as the rollups hold them (the order Python's tuples sort
+    in: ``COLLATE "C"``, byte order). Exact.
+    """
+    names = {*query.group_by, *(name for name, _ in query.filters)}
+    windows = _windows(query)
+    if (
+        grouping not in YEAR_GROUPINGS
+        or not reach_kept()
+        or "month" in names
+        or set(query.group_by) != set(GROUPINGS[grouping])
+        or len(windows) != 1
+    ):
+        return None
+    columns = [_column(grouping, name) for name in query.group_by]
+    select = ", ".join(columns)
+    source, where, params = _cells_source(grouping, query)
+    masks = ["grouping = %s", "first_year = %s"]
+    mask_params: list = [grouping, windows[0]]
+    for name, values in query.filters:
+        masks.append(f"{_column(grouping, name)} IN ({', '.join(['%s'] * len(values))})")
+        mask_params += [_stored(name, value) for value in values]
+    period = _window_bits(query, windows[0])
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL jit = off")
+        # One aggregate over the cells' rows and, for the people, each mask's months in the
+        # period beyond the first (masks with fewer than two there take nothing away).
+        cursor.execute(
+            f"SELECT {select}, CAST(SUM(spend_pence) AS bigint), "  # noqa: S608
+            "CAST(SUM(purchase_count) AS bigint), CAST(SUM(holder_count) AS bigint) FROM ("
+            f"SELECT {select}, spend_pence, purchase_count, holder_count FROM {source} "
+            f"WHERE {where} UNION ALL SELECT {select}, 0, 0, "
+            "-people * (bit_count(CAST(inside AS bit(64))) - 1) "
+            f"FROM (SELECT {select}, people, months & CAST(%s AS bigint) AS inside "
+            f"FROM {DemandRollupPattern._meta.db_table} WHERE {' AND '.join(masks)}) p "
+            f"WHERE inside & (inside - 1) <> 0) cells GROUP BY {select} "
+            "HAVING SUM(purchase_count) <> 0 ORDER BY "
+            + ", ".join(f'{col} COLLATE "C"' for col in columns),
+            [*params, period, *mask_params],
+        )
+        fetched = cursor.fetchall()
+    keys = (*query.group_by, "spend_pence", "purchases", "holders")
+    return [dict(zip(keys, row, strict=True)) for row in fetched]
 
 
 def _figure_rows(sums: list[tuple], names: tuple[str, ...], counts, people: bool) -> list[dict]:

@@ -174,6 +174,9 @@ def demand_rollups_apply(*, purchases: Iterable[Purchase], sign: int) -> int:
                     f"({columns}) IN (VALUES {_row_values(len(batch), 5)})",
                     params,
                 )
+        _year_holders_recount(
+            cursor, sorted({(k[0], k[1].year, *k[2:]) for k in cells if k[0] in YEAR_GROUPINGS})
+        )
     if settings.ELASTICSEARCH_URL:
         from .tasks import purchases_index
 
@@ -206,6 +209,26 @@ def _years_apply(cursor, cells: dict[tuple, list[int]], sign: int) -> None:
                 f"({columns}) IN (VALUES {_row_values(len(batch), 5)})",
                 [p for key in batch for p in key],
             )
+
+
+def _year_holders_recount(cursor, keys: list[tuple]) -> None:
+    """Set the ``holder_months`` of these year rows (``YEAR_COLUMNS`` keys) to their months'
+    holder counts summed, read after the months' counts are current."""
+    columns = ", ".join(YEAR_COLUMNS)
+    match = " AND ".join(f"m.{c} = {YEAR_TABLE}.{c}" for c in ("grouping", *YEAR_COLUMNS[2:]))
+    for batch in _batches(keys):
+        params = []
+        for key in batch:
+            year = key[1]
+            params += [*key, _db_date(date(year, 1, 1)), _db_date(date(year, 12, 1))]
+        cursor.execute(
+            f"UPDATE {YEAR_TABLE} SET holder_months = (SELECT COALESCE(SUM(m.holder_count), 0) "  # noqa: S608
+            f"FROM {ROLLUP_TABLE} m WHERE {match} AND m.month >= k.first_month "
+            f"AND m.month <= k.last_month) FROM (VALUES {_row_values(len(batch), 7)}) "
+            f"AS k ({columns}, first_month, last_month) WHERE "
+            + " AND ".join(f"{YEAR_TABLE}.{c} = k.{c}" for c in YEAR_COLUMNS),
+            params,
+        )
 
 
 # From this many purchases, ``demand_rollups_apply`` stages them in a temporary table and
@@ -411,6 +434,10 @@ def demand_rollups_apply_sql(*, purchases_sql: str, params: Iterable = (), sign:
                 f"SELECT COUNT(*) FROM {MEMBER_TABLE} m WHERE {cell_match}"
                 f") WHERE ({columns}) IN (SELECT {columns} FROM {_DELTA_TABLE})"
             )
+            cursor.execute(
+                f"SELECT DISTINCT {year_select} FROM {_DELTA_TABLE} WHERE {_YEARS_IN}"  # noqa: S608
+            )
+            _year_holders_recount(cursor, sorted(tuple(row) for row in cursor.fetchall()))
         if sign < 0:
             cursor.execute(
                 f"DELETE FROM {ROLLUP_TABLE} WHERE purchase_count <= 0 AND "  # noqa: S608
@@ -432,14 +459,21 @@ def demand_rollups_apply_sql(*, purchases_sql: str, params: Iterable = (), sign:
 
 def _add_to_holder_counts(cursor, member_change_sql: str, params: list) -> None:
     """Run a member change whose RETURNING gives ``(cell columns, change)`` rows (a boolean
-    change counts 1 when true), and add each cell's total change to its holder count."""
+    change counts 1 when true), and add each cell's total change to its holder count, and
+    to its year row's ``holder_months`` in ``YEAR_GROUPINGS`` (PostgreSQL: one statement)."""
     columns = ", ".join(CELL_COLUMNS)
     match = " AND ".join(f"r.{c} = n.{c}" for c in CELL_COLUMNS)
+    year_match = " AND ".join(f"y.{c} = t.{c}" for c in YEAR_COLUMNS)
     cursor.execute(
-        f"WITH changed ({columns}, change) AS ({member_change_sql}) "  # noqa: S608
-        f"UPDATE {ROLLUP_TABLE} r SET holder_count = r.holder_count + n.change "
-        f"FROM (SELECT {columns}, SUM(CAST(change AS integer)) AS change FROM changed "
-        f"GROUP BY {columns}) n WHERE {match} AND n.change <> 0",
+        f"WITH changed ({columns}, change) AS ({member_change_sql}), "  # noqa: S608
+        f"n AS (SELECT {columns}, SUM(CAST(change AS integer)) AS change FROM changed "
+        f"GROUP BY {columns}), "
+        f"cells AS (UPDATE {ROLLUP_TABLE} r SET holder_count = r.holder_count + n.change "
+        f"FROM n WHERE {match} AND n.change <> 0) "
+        f"UPDATE {YEAR_TABLE} y SET holder_months = y.holder_months + t.change "
+        f"FROM (SELECT grouping, {_year_sql(connection)} AS year, category, value, value2, "
+        f"SUM(change) AS change FROM n WHERE {_YEARS_IN} GROUP BY 1, 2, 3, 4, 5) t "
+        f"WHERE {year_match} AND t.change <> 0",
         params,
     )
 
@@ -509,8 +543,8 @@ def rollups_rebuild_sql(conn=None) -> tuple[int, int]:
 
 
 _YEAR_FOLD = (
-    "SELECT grouping, {year}, category, value, value2, SUM(spend_pence), SUM(purchase_count) "  # noqa: S608
-    f"FROM {ROLLUP_TABLE} WHERE {_YEARS_IN} GROUP BY 1, 2, 3, 4, 5"
+    "SELECT grouping, {year}, category, value, value2, SUM(spend_pence), SUM(purchase_count), "  # noqa: S608
+    f"SUM(holder_count) FROM {ROLLUP_TABLE} WHERE {_YEARS_IN} GROUP BY 1, 2, 3, 4, 5"
 )
 
 
@@ -523,8 +557,8 @@ def years_rebuild_sql(conn=None) -> int:
     with conn.cursor() as cursor:
         cursor.execute(f"DELETE FROM {YEAR_TABLE}")  # noqa: S608
         cursor.execute(
-            f"INSERT INTO {YEAR_TABLE} ({', '.join(YEAR_COLUMNS)}, spend_pence, purchase_count) "
-            + _YEAR_FOLD.format(year=_year_sql(conn))
+            f"INSERT INTO {YEAR_TABLE} ({', '.join(YEAR_COLUMNS)}, spend_pence, purchase_count, "
+            "holder_months) " + _YEAR_FOLD.format(year=_year_sql(conn))
         )
         written = cursor.rowcount
         if conn.vendor == "postgresql":
@@ -585,7 +619,7 @@ def demand_rollups_differences() -> list[str]:
         stored = {
             tuple(row[:5]): tuple(row[5:])
             for row in DemandRollupYear.objects.values_list(
-                *YEAR_COLUMNS, "spend_pence", "purchase_count"
+                *YEAR_COLUMNS, "spend_pence", "purchase_count", "holder_months"
             )
         }
         for key in sorted(set(summed) | set(stored), key=str):

@@ -9,11 +9,21 @@ from django.db import migrations, models
 
 
 def fill(apps, schema_editor):
-    from commissioning.demand.services import years_rebuild_sql
-
-    if schema_editor.connection.vendor == "postgresql":
+    # The fold as it stood when the table was made (0010 adds holder_months and refills it).
+    postgresql = schema_editor.connection.vendor == "postgresql"
+    if postgresql:
         schema_editor.execute("ALTER TABLE demand_demandrollupyear SET (fillfactor = 80)")
-    years_rebuild_sql(schema_editor.connection)
+    year = (
+        "CAST(EXTRACT(YEAR FROM month) AS smallint)"
+        if postgresql
+        else "CAST(substr(month, 1, 4) AS integer)"
+    )
+    schema_editor.execute(
+        "INSERT INTO demand_demandrollupyear (grouping, year, category, value, value2, "
+        f"spend_pence, purchase_count) SELECT grouping, {year}, category, value, value2, "
+        "SUM(spend_pence), SUM(purchase_count) FROM demand_demandrollup "
+        "WHERE grouping IN ('category_locality_provider') GROUP BY 1, 2, 3, 4, 5"
+    )
 
 
 class Migration(migrations.Migration):

@@ -1,15 +1,19 @@
 """The reach table (who bought in a cell, by month, in four-year windows) and the figures read from it."""
 
 from collections import defaultdict
+from contextlib import nullcontext
 from datetime import date
+from unittest import mock
 
 import pytest
 
 from commissioning.demand.models import (
     PATTERN_GROUPINGS,
+    YEAR_GROUPINGS,
     DemandRollupMember,
     DemandRollupPattern,
     DemandRollupReach,
+    DemandRollupYear,
 )
 from commissioning.demand.reach import (
     pattern_differences,
@@ -22,6 +26,7 @@ from commissioning.demand.selectors import (
     exact_holders,
     purchase_figures,
     rollup_figures,
+    row_key,
 )
 from commissioning.demand.services import (
     demand_rollup_apply,
@@ -291,9 +296,13 @@ def test_each_dimension_has_its_own_grouping_kept_in_step_through_refunds_remova
     demand_rollups_rebuild()
     assert set(DemandRollupReach.objects.values_list("pk", "months")) == before
     assert set(DemandRollupPattern.objects.values_list("pk", "people")) == patterns
-    assert set(DemandRollupPattern.objects.values_list("grouping", flat=True)) == set(
-        PATTERN_GROUPINGS
-    )
+    # Every mask of the pattern groupings; only masks of two or more months of the year ones.
+    groupings = set(DemandRollupPattern.objects.values_list("grouping", flat=True))
+    assert set(PATTERN_GROUPINGS) <= groupings <= {*PATTERN_GROUPINGS, *YEAR_GROUPINGS}
+    for months in DemandRollupPattern.objects.filter(grouping__in=YEAR_GROUPINGS).values_list(
+        "months", flat=True
+    ):
+        assert months & (months - 1), f"{months:048b}"
 
 
 @pytest.mark.parametrize(
@@ -341,3 +350,101 @@ def test_exact_holders_leave_out_excluded_months_of_each_person():
         assert rollup_figures(query=query, excluded=hidden) == _expected(purchases, query, keys), (
             group_by
         )
+
+
+def _market_figures(purchases, query):
+    """Category x locality x provider figures by hand from purchases."""
+    groups = defaultdict(lambda: [0, 0, set()])
+    for p in purchases:
+        if not query.start <= p.occurred_on.replace(day=1) <= query.end:
+            continue
+        key = (
+            p.category,
+            p.postcode_district,
+            "-" if p.organisation_id is None else str(p.organisation_id),
+        )
+        groups[key][0] += p.amount_pence
+        groups[key][1] += 1
+        groups[key][2].add(p.budget_holder_id)
+    return [
+        {
+            "category": key[0],
+            "locality": key[1],
+            "provider": key[2],
+            "spend_pence": spend,
+            "purchases": count,
+            "holders": len(holders),
+        }
+        for key, (spend, count, holders) in sorted(groups.items())
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "one_window"),
+    [
+        (date(2024, 12, 1), date(2025, 11, 1), True),  # most of 2025: its year less December
+        (date(2025, 3, 1), date(2025, 5, 1), True),  # three months' rows
+        (date(2023, 6, 1), date(2025, 6, 1), True),  # 25 months: still one window
+        (date(2023, 6, 1), date(2026, 2, 1), False),  # two windows: counted from the reach rows
+    ],
+)
+def test_people_by_category_locality_and_provider_are_person_months_less_repeat_months(
+    start, end, one_window
+):
+    _scatter()
+    # Regular buyers: the same cell month after month, across a year end, some months skipped.
+    carers = provider("Carers Ltd")
+    regulars = people(3, postcode="N2 8AA")
+    for month in range(20):
+        day = date(2024 + (month + 9) // 12, (month + 9) % 12 + 1, 3)
+        for index, holder in enumerate(regulars):
+            if (month + index) % 4:
+                buy(holder=holder, organisation=carers, occurred_on=day)
+    query = DemandQuery(start=start, end=end, group_by=("provider", "category", "locality"))
+    purchases = list(Purchase.objects.all())
+    # Inside one window no reach row is read, person by person.
+    reach = mock.patch("commissioning.demand.selectors._reach_holders", side_effect=AssertionError)
+    with reach if one_window else nullcontext():
+        rows = rollup_figures(query=query)
+    by_hand = _market_figures(purchases, query)
+    assert sorted(rows, key=lambda r: (r["provider"], r["category"], r["locality"])) == sorted(
+        by_hand, key=lambda r: (r["provider"], r["category"], r["locality"])
+    )
+    # In group order: provider first, as a GROUP BY would sort its tuples.
+    assert [row_key(r, query.group_by) for r in rows] == sorted(
+        row_key(r, query.group_by) for r in rows
+    )
+    assert any(r["holders"] < r["purchases"] for r in rows)  # someone bought in several months
+    filtered = query.with_changes(filters=(("provider", (str(carers.pk),)),))
+    assert rollup_figures(query=filtered) == [r for r in rows if r["provider"] == str(carers.pk)]
+
+
+def test_year_rows_keep_the_months_people_and_the_patterns_keep_repeat_masks():
+    carers = provider("Carers Ltd")
+    ann, bob = people(2)
+    january = buy(holder=ann, organisation=carers, occurred_on=date(2025, 1, 5))
+    buy(holder=ann, organisation=carers, occurred_on=date(2025, 3, 5))
+    buy(holder=bob, organisation=carers, occurred_on=date(2025, 3, 9))
+
+    year = DemandRollupYear.objects.get(
+        grouping="category_locality_provider", year=2025, value2=str(carers.pk)
+    )
+    assert year.holder_months == 3  # Ann in January and March, Bob in March
+    # Only Ann's mask has two months: Bob's single month is counted from the months alone.
+    repeats = DemandRollupPattern.objects.filter(grouping="category_locality_provider")
+    assert set(repeats.filter(first_year=2024).values_list("months", "people")) == {
+        (_bits(12, 14), 1)
+    }
+    demand_rollup_apply(purchase=january, sign=-1)
+    Purchase.objects.filter(pk=january.pk).delete()
+    year.refresh_from_db()
+    assert year.holder_months == 2
+    assert not repeats.filter(people__gt=0).exists()
+    assert demand_rollups_differences() == []
+    assert pattern_differences() == []
+    DemandRollupYear.objects.update(holder_months=0)
+    assert demand_rollups_differences()  # the year rows against their months
+    demand_rollups_rebuild()
+    year.refresh_from_db()
+    assert year.holder_months == 2
+    assert demand_rollups_differences() == []
