@@ -28,13 +28,51 @@ def search_backend_name() -> str:
     return _backend().BACKEND
 
 
-def search_services(*, params: QueryDict | dict) -> tuple[ServiceSearchFilter, SearchResult]:
-    """Search live services with the directory's query parameters.
+class SearchUnderWay:
+    """A search started by ``search_services_start``: ``result()`` gives its SearchResult.
 
-    Chooses Elasticsearch when ELASTICSEARCH_URL is set, otherwise the database.
     Invalid parameters give an empty result carrying the form's errors, and a search
     engine that does not answer an empty result marked ``unavailable``, never an
-    exception. Returns the bound filter (for re-displaying the form) and the result.
+    exception.
+    """
+
+    def __init__(self, filterset: ServiceSearchFilter, backend):
+        self.filterset = filterset
+        self._backend = backend
+        self._pending = backend.search_start(filterset) if filterset.is_valid() else None
+        self._result: SearchResult | None = None
+
+    def result(self) -> SearchResult:
+        if self._result is None:
+            self._result = self._read()
+        return self._result
+
+    def _read(self) -> SearchResult:
+        backend = self._backend
+        if self._pending is None:
+            return SearchResult(
+                items=[],
+                total=0,
+                facets={},
+                page=1,
+                backend=backend.BACKEND,
+                errors=self.filterset.form.errors,
+            )
+        try:
+            return self._pending.result()
+        except SearchUnavailable:  # logged by search.client
+            return SearchResult(
+                items=[], total=0, facets={}, page=1, backend=backend.BACKEND, unavailable=True
+            )
+
+
+def search_services_start(*, params: QueryDict | dict) -> SearchUnderWay:
+    """Start a search of live services with the directory's query parameters.
+
+    Chooses Elasticsearch when ELASTICSEARCH_URL is set, otherwise the database. With
+    Elasticsearch the query is sent at once and its answer read by ``result()``, so a
+    caller can do work that does not need the answer in the meantime (the results page
+    renders its frame while Elasticsearch searches).
     """
     if isinstance(params, dict):
         query = QueryDict(mutable=True)
@@ -45,22 +83,17 @@ def search_services(*, params: QueryDict | dict) -> tuple[ServiceSearchFilter, S
                 query[key] = str(value)
         params = query
     filterset = ServiceSearchFilter(params, queryset=SearchEntry.objects.all())
-    backend = _backend()
-    if not filterset.is_valid():
-        return filterset, SearchResult(
-            items=[],
-            total=0,
-            facets={},
-            page=1,
-            backend=backend.BACKEND,
-            errors=filterset.form.errors,
-        )
-    try:
-        return filterset, backend.search(filterset)
-    except SearchUnavailable:  # logged by search.client
-        return filterset, SearchResult(
-            items=[], total=0, facets={}, page=1, backend=backend.BACKEND, unavailable=True
-        )
+    return SearchUnderWay(filterset, _backend())
+
+
+def search_services(*, params: QueryDict | dict) -> tuple[ServiceSearchFilter, SearchResult]:
+    """Search live services with the directory's query parameters.
+
+    Returns the bound filter (for re-displaying the form) and the result; see
+    ``search_services_start`` and ``SearchUnderWay``.
+    """
+    search = search_services_start(params=params)
+    return search.filterset, search.result()
 
 
 def search_suggestions(*, prefix: str, limit: int = 8) -> list[str]:

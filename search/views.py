@@ -5,9 +5,11 @@ signed out. No personal data is shown, so nothing here writes to the audit log.
 """
 
 import logging
+import secrets
 from functools import partial
 
 from django.contrib import messages
+from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -38,7 +40,7 @@ from .profile_cache import (
 )
 from .selectors import (
     organisation_for_profile,
-    search_services,
+    search_services_start,
     services_for_compare,
 )
 from .services import search_log_record
@@ -144,61 +146,122 @@ class _ResultsPage(HttpResponse):
             super().close()
 
 
+# Stand-ins for the parts of the results page that need the search engine's answer,
+# while the rest of the page renders (search_results). The random part is new in each
+# process, so no text a visitor types can pose as one.
+_STAND_IN = f"\x00{secrets.token_hex(8)}:"
+_PARTS = ("category", "payment", "selects", "results")
+_STAND_INS = {name: mark_safe(f"{_STAND_IN}{name}\x00") for name in _PARTS}  # noqa: S308
+
+
+def _fill(frame: str, parts: dict[str, str]) -> str:
+    """The frame with each stand-in replaced by its part (each stands exactly once)."""
+    for name in _PARTS:
+        stand_in = _STAND_INS[name]
+        if frame.count(stand_in) != 1:
+            raise ImproperlyConfigured(f"search/results.html must show parts.{name} once.")
+        frame = frame.replace(stand_in, parts[name], 1)
+    return frame
+
+
 @require_GET
 def search_results(request):
-    filterset, result = search_services(params=request.GET)
+    """The results page.
+
+    The query goes to Elasticsearch first. While Elasticsearch searches (about 3 ms),
+    the page's frame is rendered: the chrome, the search boxes, related advice and the
+    shortlist link, everything that does not need the answer, with stand-ins for the
+    four parts that do (the category filter, the payment filters, the other select
+    filters, the results column). Once the answer is read, the parts are rendered and
+    written into the frame. With the database backend the search runs when its answer
+    is asked for, so the order changes nothing there.
+    """
+    search = search_services_start(params=request.GET)
+    filterset = search.filterset
+    form = filterset.form
+    cleaned = form.cleaned_data if filterset.is_valid() else {}
     searched = bool(request.GET)
+    shortlist = set(shortlist_ids(request.session))
+    urls = _urls(request)
+    fields = _box_values(form)
+    frame = render_to_string(
+        "search/results.html",
+        {
+            "urls": urls,
+            "fields": fields,
+            "filter": filterset,
+            "form": form,
+            "distance_options": options_html(
+                form.fields["distance"].choices,
+                str(cleaned.get("distance_miles") or DEFAULT_DISTANCE_MILES),
+            ),
+            "searched": searched,
+            "cleaned": cleaned,
+            "advice": related_advice_for(query=cleaned["q"]) if cleaned.get("q") else [],
+            "shortlist": shortlist,
+            "parts": _STAND_INS,
+        },
+        request,
+    )
+
+    result = search.result()
     log_search = (
         partial(
             search_log_record,
-            cleaned=filterset.form.cleaned_data,
+            cleaned=cleaned,
             result_count=result.total,
             backend=result.backend,
         )
         if filterset.is_valid() and searched and not result.unavailable
         else None
     )
-    cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
-    shortlist = set(shortlist_ids(request.session))
-    form = filterset.form
     options = facet_options_html(result.facets)
-    urls = _urls(request)
-    context = {
-        "urls": urls,
-        "fields": _box_values(form),
-        "filter": filterset,
-        "form": form,
-        "result": result,
-        "cards_html": result_cards_html(
-            result_cards(result.items, shortlist=shortlist),
-            # Only a page with shortlist forms sets the CSRF cookie, as {% csrf_token %} did.
-            csrf_token=get_token(request) if result.items else "",
-            action_url=urls["shortlist_change"],
-            next_path=request.get_full_path(),
+    selects = {
+        name: select_facet_html(form[name], options_html=options.get(name, ""), empty=empty)
+        for name, empty in FACET_SELECTS
+    }
+    parts = {
+        "category": selects.pop("category"),
+        "payment": render_to_string(
+            "search/includes/results_payment.html", {"result": result, "cleaned": cleaned}
         ),
-        "facet_selects": {
-            name: select_facet_html(form[name], options_html=options.get(name, ""), empty=empty)
-            for name, empty in FACET_SELECTS
-        },
-        "distance_options": options_html(
-            form.fields["distance"].choices,
-            str(cleaned.get("distance_miles") or DEFAULT_DISTANCE_MILES),
+        "selects": _selects_html(selects.values()),
+        "results": render_to_string(
+            "search/includes/results_list.html",
+            {
+                "result": result,
+                "cleaned": cleaned,
+                "fields": fields,
+                "sort_options": options_html(
+                    form.fields["sort"].choices, cleaned.get("sort") or ""
+                ),
+                "cards_html": result_cards_html(
+                    result_cards(result.items, shortlist=shortlist),
+                    # Only a page with shortlist forms sets the CSRF cookie, as
+                    # {% csrf_token %} did.
+                    csrf_token=get_token(request) if result.items else "",
+                    action_url=urls["shortlist_change"],
+                    next_path=request.get_full_path(),
+                ),
+                "pagination_html": pagination_html(
+                    _pagination(request, result)
+                    if not (result.errors or result.unavailable)
+                    else None
+                ),
+            },
         ),
-        "sort_options": options_html(form.fields["sort"].choices, cleaned.get("sort") or ""),
-        "searched": searched,
-        "cleaned": cleaned,
-        "pagination_html": pagination_html(
-            _pagination(request, result) if not (result.errors or result.unavailable) else None
-        ),
-        "advice": related_advice_for(query=cleaned.get("q", "")) if cleaned.get("q") else [],
-        "shortlist": shortlist,
     }
     # 503 when the search engine did not answer: the page says so, and is not a result.
     return _ResultsPage(
-        render_to_string("search/results.html", context, request),
+        _fill(frame, parts),
         status=503 if result.unavailable else 200,
         log_search=log_search,
     )
+
+
+def _selects_html(selects) -> str:
+    """The care group, rating, sector, day, language and accessibility filters, in one box."""
+    return '<div class="app-facet">\n      ' + "\n      ".join(selects) + "\n    </div>"
 
 
 def _may_review_html(request, organisation) -> str:

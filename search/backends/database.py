@@ -246,6 +246,21 @@ def search(filterset) -> SearchResult:
     return SearchResult(items=items, total=total, facets=facets, page=page, backend=BACKEND)
 
 
+class PendingResult:
+    """The database's answer to a search, run when ``result()`` asks for it (the same
+    interface as the Elasticsearch backend's, whose query is sent before)."""
+
+    def __init__(self, filterset):
+        self.filterset = filterset
+
+    def result(self) -> SearchResult:
+        return search(self.filterset)
+
+
+def search_start(filterset) -> PendingResult:
+    return PendingResult(filterset)
+
+
 def suggest(prefix: str, *, limit: int = 8) -> list[str]:
     """Service and organisation names starting with ``prefix`` (any word of the name)."""
     prefix = " ".join(prefix.split()).lower()

@@ -10,7 +10,7 @@ every other chosen facet but not its own (as the database fallback does).
 
 from marketplace.providers.geo import haversine_metres
 
-from ..client import search_json
+from ..client import search_json, search_send
 from ..filters import CQC_MINIMUM_RANK, PAGE_SIZE
 from ..index import alias_name
 from ..results import SearchResult, ServiceHit
@@ -180,45 +180,66 @@ def _nearest(origin, locations) -> float | None:
     )
 
 
-def _execute(cleaned: dict) -> dict:
-    """Send the query and return Elasticsearch's answer as plain JSON (no response
-    objects wrapping every hit and bucket). Raises search.client.SearchUnavailable."""
-    return search_json(index=alias_name(), body=search_body(cleaned))
+def _send(cleaned: dict):
+    """Send the query without waiting for the answer (search.client.PendingSearch)."""
+    return search_send(index=alias_name(), body=search_body(cleaned))
+
+
+class PendingResult:
+    """A search sent to Elasticsearch; ``result()`` reads the answer into a SearchResult.
+
+    ``result()`` raises search.client.SearchUnavailable when Elasticsearch does not
+    answer."""
+
+    def __init__(self, cleaned: dict):
+        self.cleaned = cleaned
+        self._pending = _send(cleaned)
+
+    def result(self) -> SearchResult:
+        cleaned = self.cleaned
+        # Plain JSON: no response objects wrapping every hit and bucket.
+        response = self._pending.json()
+        total = response["hits"]["total"]["value"]
+        page_count = max(1, -(-total // PAGE_SIZE))
+        if cleaned["page"] > page_count and total:
+            # Past the last page: show the last one instead (a second request).
+            cleaned = {**cleaned, "page": page_count}
+            response = _send(cleaned).json()
+        counts = {}
+        aggregations = response["aggregations"]
+        for name, field in FACET_FIELDS.items():
+            buckets = aggregations[name]["values"]["buckets"]
+            if field in {"takes_card", "has_vacancies"}:
+                counts[name] = {bool(bucket["key"]): bucket["doc_count"] for bucket in buckets}
+            else:
+                counts[name] = {bucket["key"]: bucket["doc_count"] for bucket in buckets}
+        origin = cleaned.get("origin")
+        items = [
+            ServiceHit(
+                int(hit["_id"]), hit["_source"], _nearest(origin, hit["_source"].get("locations"))
+            )
+            for hit in response["hits"]["hits"]
+        ]
+        return SearchResult(
+            items=items,
+            total=total,
+            facets=facet_values(counts, cleaned),
+            page=cleaned["page"],
+            backend=BACKEND,
+        )
+
+
+def search_start(filterset) -> PendingResult:
+    """Send a valid ServiceSearchFilter's query to Elasticsearch and return at once;
+    the caller reads the answer with ``result()`` when it needs it (search.selectors)."""
+    return PendingResult(filterset.form.cleaned_data)
 
 
 def search(filterset) -> SearchResult:
     """Run a valid ServiceSearchFilter against Elasticsearch.
 
     Raises search.client.SearchUnavailable when Elasticsearch does not answer."""
-    cleaned = filterset.form.cleaned_data
-    response = _execute(cleaned)
-    total = response["hits"]["total"]["value"]
-    page_count = max(1, -(-total // PAGE_SIZE))
-    if cleaned["page"] > page_count and total:
-        cleaned = {**cleaned, "page": page_count}
-        response = _execute(cleaned)
-    counts = {}
-    aggregations = response["aggregations"]
-    for name, field in FACET_FIELDS.items():
-        buckets = aggregations[name]["values"]["buckets"]
-        if field in {"takes_card", "has_vacancies"}:
-            counts[name] = {bool(bucket["key"]): bucket["doc_count"] for bucket in buckets}
-        else:
-            counts[name] = {bucket["key"]: bucket["doc_count"] for bucket in buckets}
-    origin = cleaned.get("origin")
-    items = [
-        ServiceHit(
-            int(hit["_id"]), hit["_source"], _nearest(origin, hit["_source"].get("locations"))
-        )
-        for hit in response["hits"]["hits"]
-    ]
-    return SearchResult(
-        items=items,
-        total=total,
-        facets=facet_values(counts, cleaned),
-        page=cleaned["page"],
-        backend=BACKEND,
-    )
+    return search_start(filterset).result()
 
 
 def suggest(prefix: str, *, limit: int = 8) -> list[str]:

@@ -1,9 +1,11 @@
-"""/find/'s own Elasticsearch request (search.client.search_json): the same answer as the
-client library, one pooled connection, and a page that says so when the server is down,
-slow or answers with an error."""
+"""/find/'s own Elasticsearch request (search.client.search_send and search_json): the
+same answer as the client library, one kept-alive connection, the answer read after the
+request has gone, a broken kept-alive connection asked again, and a page that says so
+when the server is down, slow or answers with an error."""
 
 import re
 import socket
+import ssl
 import threading
 import time
 
@@ -11,7 +13,7 @@ import pytest
 
 from search import client as search_client
 from search.backends.elasticsearch import search_body
-from search.client import SearchUnavailable, get_client, search_json
+from search.client import SearchUnavailable, get_client, search_json, search_send
 from search.filters import ServiceSearchFilter
 from search.index import alias_name
 from search.models import SearchEntry, SearchLog
@@ -88,14 +90,58 @@ def test_search_json_answers_as_the_client_library_does(es_directory, params):
     assert answer == expected
 
 
-@pytest.mark.elasticsearch
-def test_searches_share_one_pooled_connection(es_directory, use_elasticsearch):
-    for _ in range(3):
-        search_json(index=alias_name(), body=_body({"q": "care"}))
+@pytest.fixture
+def connections_made(monkeypatch):
+    """The connections search.client opens, counted."""
+    made = []
+    connect = search_client._connect
 
-    pool, _, _ = search_client._pool_for(use_elasticsearch)
-    assert pool.num_connections == 1
-    assert pool.num_requests >= 3
+    def counting(server):
+        made.append(server)
+        return connect(server)
+
+    monkeypatch.setattr(search_client, "_connect", counting)
+    search_client._idle.clear()
+    yield made
+    search_client._idle.clear()
+
+
+@pytest.mark.elasticsearch
+def test_searches_share_one_kept_alive_connection(es_directory, connections_made):
+    answers = [search_json(index=alias_name(), body=_body({"q": "care"})) for _ in range(3)]
+
+    assert len(connections_made) == 1
+    assert [len(idle) for idle in search_client._idle.values()] == [1]
+    assert answers[0]["hits"]["total"]["value"] > 0
+    assert [answer["hits"] for answer in answers[1:]] == [answers[0]["hits"]] * 2
+
+
+@pytest.mark.elasticsearch
+def test_an_answer_left_unread_never_reaches_the_next_search(es_directory, connections_made):
+    """A connection whose answer was not read stays out of the pool: the next search
+    gets its own answer on a new connection, not the one left in the socket."""
+    search_send(index=alias_name(), body=_body({"category": "meals"}))  # never read
+
+    answer = search_json(index=alias_name(), body=_body({"category": "home_care"}))
+
+    assert len(connections_made) == 2
+    categories = {hit["_source"]["category_label"] for hit in answer["hits"]["hits"]}
+    assert categories == {"Home care"}
+
+
+@pytest.mark.elasticsearch
+def test_several_searches_may_be_under_way_at_once(es_directory, connections_made):
+    meals = search_send(index=alias_name(), body=_body({"category": "meals"}))
+    home_care = search_send(index=alias_name(), body=_body({"category": "home_care"}))
+
+    labels = [
+        {hit["_source"]["category_label"] for hit in pending.json()["hits"]["hits"]}
+        for pending in (home_care, meals)
+    ]
+
+    assert labels == [{"Home care"}, {"Meals and lunch clubs"}]
+    assert len(connections_made) == 2
+    assert [len(idle) for idle in search_client._idle.values()] == [2]
 
 
 def test_a_server_that_is_down_makes_the_page_say_search_is_not_working(settings, client, caplog):
@@ -127,32 +173,95 @@ def test_an_error_answer_makes_the_page_say_search_is_not_working(
 
 
 def test_a_server_that_does_not_answer_times_out_and_is_asked_once_more(
-    settings, silent_server, monkeypatch
+    settings, silent_server, monkeypatch, caplog
 ):
     url, accepted = silent_server
     settings.ELASTICSEARCH_URL = url
     monkeypatch.setattr(search_client, "REQUEST_TIMEOUT_S", 0.3)
-    search_client._pool_for.cache_clear()
 
     started = time.monotonic()
-    with pytest.raises(SearchUnavailable, match="Read timed out"):
-        search_json(index="services", body={"query": {"match_all": {}}})
+    pending = search_send(index="services", body={"query": {"match_all": {}}})
+    sent_in = time.monotonic() - started
+    with pytest.raises(SearchUnavailable, match="no answer in time"):
+        pending.json()
     took = time.monotonic() - started
     deadline = time.monotonic() + 2
     while len(accepted) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)  # the accepting thread may lag behind the kernel's accept
 
     assert len(accepted) == 2, "one retry after the timeout, on a new connection"
+    assert sent_in < 0.3, "sending does not wait for the answer"
     assert 0.6 <= took < 3
-    search_client._pool_for.cache_clear()
+    assert "Elasticsearch search failed: no answer in time" in caplog.text
+
+
+@pytest.fixture
+def closing_server():
+    """A server that answers each connection's first request with a kept-alive 200 and
+    then closes the connection, as a server does with an idle one; counts the connections."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted: list[int] = []
+    answer = b'{"hits": {"total": {"value": 0}, "hits": []}}'
+
+    def serve(connection):
+        with connection:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += connection.recv(65536)
+            head, _, body = request.partition(b"\r\n\r\n")
+            length = int(re.search(rb"content-length: *(\d+)", head, re.I).group(1))
+            while len(body) < length:
+                body += connection.recv(65536)
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n%s" % (len(answer), answer)
+            )
+
+    def accept():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            threading.Thread(target=serve, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
+    listener.close()
+
+
+def test_a_kept_alive_connection_the_server_closed_is_replaced_unseen(
+    settings, closing_server, connections_made
+):
+    url, accepted = closing_server
+    settings.ELASTICSEARCH_URL = url
+
+    first = search_json(index="services", body={"query": {"match_all": {}}})
+    time.sleep(0.05)  # the server has closed the kept-alive connection by now
+    second = search_json(index="services", body={"query": {"match_all": {}}})
+
+    assert first == second == {"hits": {"total": {"value": 0}, "hits": []}}
+    assert len(connections_made) == 2
+    assert len(accepted) == 2
 
 
 def test_the_url_may_carry_a_password_and_a_path(settings):
-    pool, prefix, headers = search_client._pool_for("https://reader:s3cret@es.example:9243/es/")
+    server = search_client._server_for("https://reader:s3cret@es.example:9243/es/")
 
-    assert pool.scheme == "https" and pool.host == "es.example" and pool.port == 9243
-    assert prefix == "/es"
-    assert headers["authorization"] == "Basic cmVhZGVyOnMzY3JldA=="
-    assert headers["Content-Type"] == "application/json"
-    assert pool.timeout.connect_timeout == search_client.CONNECT_TIMEOUT_S
-    assert pool.timeout.read_timeout == search_client.REQUEST_TIMEOUT_S
+    assert (server.scheme, server.host, server.port) == ("https", "es.example", 9243)
+    assert server.prefix == "/es"
+    assert server.headers["Authorization"] == "Basic cmVhZGVyOnMzY3JldA=="
+    assert server.headers["Content-Type"] == "application/json"
+    assert server.context.verify_mode == ssl.CERT_REQUIRED
+    assert server.context.check_hostname
+
+
+def test_a_url_without_a_port_uses_the_scheme_s(settings):
+    assert search_client._server_for("http://es.internal").port == 80
+    assert search_client._server_for("https://es.internal/").port == 443
+    assert search_client._server_for("http://es.internal").context is None
+    with pytest.raises(ValueError, match="must be an http or https URL"):
+        search_client._server_for("es.internal:9200")
