@@ -65,6 +65,11 @@ PATTERN_GROUPINGS = ("provider", "category_provider")
 # year row's ``holder_months``), less the people who bought in more than one of the months,
 # counted from the masks of two or more months, which the pattern table keeps for them.
 YEAR_GROUPINGS = ("category_locality_provider",)
+# The grid whose reach rows are also indexed by the grid's other dimension and person (its
+# provider and person; ``DemandRollupReach.Meta.indexes``): people by provider with the grid's
+# hidden cells look the few people in hidden cells up one by one rather than folding every
+# reach row of the grid per person (``selectors``).
+PERSON_INDEXED_GROUPING = "category_provider"
 # Reach windows: WINDOW_YEARS long, one starting every WINDOW_STEP years (in even years).
 WINDOW_YEARS = 4
 WINDOW_STEP = 2
@@ -177,6 +182,15 @@ class DemandRollupReach(models.Model):
     months = models.BigIntegerField(
         default=0, help_text="Bit k set: bought in month k of the window."
     )
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["first_year", "value", "budget_holder_id"],
+                condition=Q(grouping=PERSON_INDEXED_GROUPING),
+                name="demand_reach_by_person",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.grouping}|{self.first_year}|{self.category}|{self.value}|{self.value2}:{self.budget_holder_id}={self.months:048b}"

@@ -25,6 +25,7 @@ from marketplace.providers.taxonomy import ServiceCategory
 from .models import (
     GROUPINGS,
     PATTERN_GROUPINGS,
+    PERSON_INDEXED_GROUPING,
     WINDOW_STEP,
     WINDOW_YEARS,
     YEAR_GROUPINGS,
@@ -672,6 +673,17 @@ def _reach_holders(
             else:
                 key = (*(write(cell[f]) for write, f in zip(stored, fields, strict=True)), place[0])
             hidden[key] |= place[1]
+    if hidden and len(windows) == 1 and not by_month:
+        holders = _holders_less_wholly_hidden(
+            cursor,
+            grouping=grouping,
+            query=query,
+            columns=columns,
+            hidden_columns=join_columns,
+            hidden=hidden,
+        )
+        if holders is not None:
+            return holders
     if hidden:
         # One array per column (a few parameters, however many cells are hidden).
         arrays = ["CAST(%s AS varchar[])"] * len(join_columns)
@@ -763,6 +775,88 @@ def _reach_holders(
             if count:
                 shown[key] = int(count)
     return every, shown
+
+
+def _holders_less_wholly_hidden(
+    cursor,
+    *,
+    grouping: str,
+    query: DemandQuery,
+    columns: list[str],
+    hidden_columns: list[str],
+    hidden: dict[tuple, int],
+) -> tuple[dict[tuple, int], dict[tuple, int]] | None:
+    """``_reach_holders`` for a query by the other dimension of its category x one dimension
+    grid alone (people by provider, with the provider grid's hidden cells), inside one
+    reach window, without folding the grid's reach rows per person; None where this path
+    does not answer.
+
+    Everyone is counted from the narrower grouping (one row, or pattern, per person and
+    group). Of them, a person drops out of the visible count only when every month of the
+    period they bought in the group, in any category, is hidden: so all their rows with
+    months in the period are in the (category, value) pairs with a hidden cell, and none of
+    those rows has a visible month. Those pairs' rows are read by the primary key, pair by
+    pair; then each person who is left looked up by the primary key in every category that
+    had purchases in the period (a person without such rows elsewhere is wholly hidden).
+    The work follows the hidden pairs, not the grid's hundreds of thousands of reach rows.
+    ``hidden`` maps ``(category, value, first_year)`` to the hidden months' bits. Exact.
+    """
+    dims = GROUPINGS[grouping]
+    names = {*query.group_by, *(name for name, _ in query.filters)}
+    narrower = grouping_for(names)
+    if (
+        grouping != PERSON_INDEXED_GROUPING
+        or len(dims) != 2
+        or dims[0] != "category"
+        or "category" in names
+        or hidden_columns != ["category", _column(grouping, dims[1])]
+        or narrower is None
+        or set(GROUPINGS[narrower]) != set(query.group_by)
+        or GROUPINGS[narrower] != (dims[1],)
+    ):
+        return None
+    (first_year,) = _windows(query)
+    every, _ = _reach_holders(
+        cursor,
+        grouping=narrower,
+        query=query,
+        excluded=[],
+        columns=[_column(narrower, name) for name in query.group_by],
+    )
+    value = _column(grouping, dims[1])
+    period = _window_bits(query, first_year)
+    filters, filter_params = [], []
+    for name, values in query.filters:
+        filters.append(f" AND {_column(grouping, name)} IN ({', '.join(['%s'] * len(values))})")
+        filter_params += [_stored(name, v) for v in values]
+    pairs = [[], [], []]
+    for (category, other, _), bits in hidden.items():
+        pairs[0].append(category)
+        pairs[1].append(other)
+        pairs[2].append(bits)
+    reach = DemandRollupReach._meta.db_table
+    group = [f"c.{col}" for col in columns]
+    cursor.execute(
+        "WITH h (category, value, bits) AS (SELECT * FROM unnest("  # noqa: S608
+        "CAST(%s AS varchar[]), CAST(%s AS varchar[]), CAST(%s AS bigint[]))), "
+        # People with months in the period in a hidden pair, none of them visible there:
+        # each pair's rows read by the primary key.
+        f"c AS (SELECT r.{value}, r.budget_holder_id FROM h CROSS JOIN LATERAL ("
+        f"SELECT {value}, budget_holder_id, months & CAST(%s AS bigint) AS inside FROM {reach} "
+        "WHERE grouping = %s AND first_year = %s AND category = h.category "
+        f"AND {value} = h.value AND value2 = ''{''.join(filters)} OFFSET 0) r WHERE r.inside <> 0 "
+        f"GROUP BY r.{value}, r.budget_holder_id HAVING bool_and(r.inside & ~h.bits = 0)) "
+        # ... and none in any other pair: each of them looked up by person.
+        f"SELECT {''.join(f'{g}, ' for g in group)}COUNT(*) FILTER (WHERE NOT EXISTS ("
+        f"SELECT 1 FROM {reach} o WHERE o.grouping = '{grouping}' AND o.first_year = %s "
+        f"AND o.{value} = c.{value} AND o.budget_holder_id = c.budget_holder_id "
+        f"AND o.months & CAST(%s AS bigint) <> 0 AND (o.category, o.{value}) NOT IN ("
+        "SELECT category, value FROM h))) FROM c"
+        + (f" GROUP BY {', '.join(group)}" if group else ""),
+        [*pairs, period, grouping, first_year, *filter_params, first_year, period],
+    )
+    lost = {tuple(row[:-1]): row[-1] for row in cursor.fetchall()}
+    return every, {key: count - lost.get(key, 0) for key, count in every.items()}
 
 
 def purchase_figures(*, query: DemandQuery) -> list[dict]:

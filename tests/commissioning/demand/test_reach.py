@@ -7,6 +7,7 @@ from unittest import mock
 
 import pytest
 
+from commissioning.demand import selectors
 from commissioning.demand.models import (
     PATTERN_GROUPINGS,
     YEAR_GROUPINGS,
@@ -448,3 +449,56 @@ def test_year_rows_keep_the_months_people_and_the_patterns_keep_repeat_masks():
     year.refresh_from_db()
     assert year.holder_months == 2
     assert demand_rollups_differences() == []
+
+
+def test_people_by_provider_lose_only_those_wholly_in_hidden_cells():
+    big, small = provider("Big Care Ltd"), provider("Small CIC")
+    ann, bob, cat, dan, eve, fay = people(6)
+    home, meals = ServiceCategory.HOME_CARE, ServiceCategory.MEALS
+    for holder, organisation, category, day in [
+        (ann, big, home, date(2025, 1, 5)),  # hidden...
+        (ann, big, meals, date(2025, 4, 5)),  # ...but another category is visible
+        (bob, big, home, date(2025, 1, 6)),  # only hidden months
+        (cat, big, home, date(2025, 1, 7)),
+        (cat, big, meals, date(2024, 11, 7)),  # visible, but before the period
+        (dan, big, home, date(2025, 1, 8)),
+        (dan, big, home, date(2025, 3, 8)),  # the same pair, a visible month
+        (eve, big, home, date(2025, 1, 9)),
+        (eve, small, home, date(2025, 1, 9)),  # hidden at both providers
+        (fay, big, home, date(2025, 1, 10)),
+        (fay, big, meals, date(2025, 2, 10)),  # two hidden pairs
+        (fay, small, meals, date(2025, 6, 10)),
+    ]:
+        buy(holder=holder, organisation=organisation, category=category, occurred_on=day)
+    hidden = [
+        {"month": date(2025, 1, 1), "category": home, "organisation_id": big.pk},
+        {"month": date(2025, 1, 1), "category": home, "organisation_id": small.pk},
+        {"month": date(2025, 2, 1), "category": meals, "organisation_id": big.pk},
+        {"month": date(2023, 2, 1), "category": meals, "organisation_id": big.pk},  # not in it
+    ]
+    period = DemandQuery(start=date(2024, 12, 1), end=date(2025, 11, 1))
+    by_provider = period.with_changes(group_by=("provider",))
+    answers, answer = [], selectors._holders_less_wholly_hidden
+
+    def spy(*args, **kwargs):
+        answers.append(answer(*args, **kwargs))
+        return answers[-1]
+
+    with mock.patch("commissioning.demand.selectors._holders_less_wholly_hidden", side_effect=spy):
+        every, shown = exact_holders(query=by_provider, excluded=hidden)
+    assert answers and answers[0] is not None  # answered without the fold
+    assert every == {(str(big.pk),): 6, (str(small.pk),): 2}
+    assert shown == {(str(big.pk),): 2, (str(small.pk),): 1}  # Ann and Dan; Fay
+    total = exact_holders(query=period, excluded=hidden)
+    assert total == ({(): 6}, {(): 3})  # Ann, Dan and Fay: Fay is seen at Small CIC
+    only_small = by_provider.with_changes(filters=(("provider", (str(small.pk),)),))
+    assert exact_holders(query=only_small, excluded=hidden) == (
+        {(str(small.pk),): 2},
+        {(str(small.pk),): 1},
+    )
+    # The same as folding the grid's reach rows per person.
+    with mock.patch(
+        "commissioning.demand.selectors._holders_less_wholly_hidden", return_value=None
+    ):
+        assert exact_holders(query=by_provider, excluded=hidden) == (every, shown)
+        assert exact_holders(query=period, excluded=hidden) == total
