@@ -38,6 +38,7 @@ from django.conf import settings
 from .selectors import (
     DIMENSIONS,
     DemandQuery,
+    GridKeys,
     demand_figures,
     exact_holders,
     grid_cells,
@@ -240,7 +241,7 @@ def published_figures(*, query: DemandQuery) -> Published:
             sums[1] += cell[4]
             sums[2] += cell[5]
     if not set(grid) | {"month"} <= set(query.group_by):
-        people = exact_holders(query=query, excluded=_cells(hidden, grid))
+        people = exact_holders(query=query, excluded=GridKeys(grid, hidden))
         for sums, counts in zip((every, shown), people, strict=True):
             for key, total in sums.items():
                 total[2] = counts.get(key, 0)

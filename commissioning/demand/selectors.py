@@ -119,6 +119,32 @@ def row_key(row: dict, group_by: tuple[str, ...]) -> tuple:
     return tuple(row[name] for name in group_by)
 
 
+@dataclass(frozen=True)
+class GridKeys:
+    """Cells of one disclosure grid to leave out, as ``grid_cells`` names them: ``(month,
+    value, value)`` tuples in the rollups' own form (months as dates, providers as text).
+
+    What ``exact_holders`` takes besides ``excluded``'s dicts: a provider grid hides
+    thousands of cells a month, and a dict per cell costs more than the people query.
+    """
+
+    grid: tuple[str, str]
+    keys: frozenset[tuple] | set[tuple]
+
+    def as_excluded(self) -> list[dict]:
+        """The same cells as ``excluded`` dicts (rollup field names, providers as ids)."""
+        out = []
+        for month, *values in self.keys:
+            cell = {"month": month}
+            for name, value in zip(self.grid, values, strict=True):
+                if name == "provider":
+                    cell["organisation_id"] = None if value == "-" else int(value)
+                else:
+                    cell[DIMENSIONS[name]] = value
+            out.append(cell)
+        return out
+
+
 # ---------------------------------------------------------------------------
 # The database path: rollup cells
 
@@ -526,7 +552,7 @@ def _member_holders(cursor, grouping, query, excluded, columns) -> tuple[dict, d
 
 
 def exact_holders(
-    *, query: DemandQuery, excluded: list[dict] | None = None
+    *, query: DemandQuery, excluded: "list[dict] | GridKeys | None" = None
 ) -> tuple[dict, dict] | None:
     """Distinct people per group, exactly, with every cell and with ``excluded`` left out.
 
@@ -534,10 +560,15 @@ def exact_holders(
     ``2026-03``). None when no rollup grouping splits by the query's
     dimensions. Elasticsearch's figures take their people from here: its
     ``cardinality`` is an estimate, and people counts decide suppression.
+    ``excluded`` is a list of cells as rollup fields name them, or a grid's
+    cells as ``GridKeys``.
     """
     excluded = excluded or []
     needed = set(query.group_by) | {name for name, _ in query.filters}
-    needed |= set(_excluded_names(excluded))
+    if isinstance(excluded, GridKeys):
+        needed |= {"month", *excluded.grid}
+    else:
+        needed |= set(_excluded_names(excluded))
     grouping = grouping_for(needed)
     if grouping is None:
         return None
@@ -547,6 +578,8 @@ def exact_holders(
             cursor.execute("SET LOCAL work_mem = '64MB'")
             cursor.execute("SET LOCAL jit = off")
         if set(GROUPINGS[grouping]) | {"month"} <= set(query.group_by):
+            if isinstance(excluded, GridKeys):
+                excluded = excluded.as_excluded()
             where, params = _where(grouping, query, [])
             flag, flag_params = _hidden_flag(grouping, excluded)
             select = "".join(f"{c}, " for c in columns)
@@ -566,6 +599,8 @@ def exact_holders(
                 cursor, grouping=grouping, query=query, excluded=excluded, columns=columns
             )
             if holders is None:
+                if isinstance(excluded, GridKeys):
+                    excluded = excluded.as_excluded()
                 holders = _member_holders(cursor, grouping, query, excluded, columns)
     if "month" not in query.group_by:  # keys are already as rows show them
         return tuple(holders)
@@ -607,7 +642,12 @@ def _window_of(month: date, windows: list[int]) -> int:
 
 
 def _reach_holders(
-    cursor, *, grouping: str, query: DemandQuery, excluded: list[dict], columns: list[str]
+    cursor,
+    *,
+    grouping: str,
+    query: DemandQuery,
+    excluded: "list[dict] | GridKeys",
+    columns: list[str],
 ) -> tuple[dict[tuple, int], dict[tuple, int]] | None:
     """Distinct people per group from ``DemandRollupReach``, with every cell and with
     ``excluded`` left out; None where it cannot answer (SQLite, month filters).
@@ -640,7 +680,29 @@ def _reach_holders(
         period_params = [p for w in windows for p in (w, _window_bits(query, w))]
     hidden: dict[tuple, int] = defaultdict(int)
     join, join_params = "", []
-    if excluded:
+    # Each month's window and bit, worked out once per month rather than per cell.
+    month_bits: dict = {}
+
+    def place_of(month) -> tuple:
+        place = month_bits.get(month)
+        if place is None:
+            day = month if isinstance(month, date) else date.fromisoformat(str(month)[:10])
+            if query.start <= day <= query.end:
+                first_year = _window_of(day, windows)
+                place = (first_year, 1 << (_month_index(day) - first_year * 12))
+            else:
+                place = ()
+            month_bits[month] = place
+        return place
+
+    if isinstance(excluded, GridKeys):
+        # Values already as the rollups store them.
+        join_columns = [_column(grouping, name) for name in excluded.grid]
+        for month, first, second in excluded.keys:
+            place = month_bits.get(month) or place_of(month)
+            if place:
+                hidden[(first, second, place[0])] |= place[1]
+    elif excluded:
         names = [_FIELD_DIMENSION[field] for field in excluded[0] if field != "month"]
         join_columns = [_column(grouping, name) for name in names]
         fields = [DIMENSIONS[name] for name in names]
@@ -650,21 +712,10 @@ def _reach_holders(
             else (lambda v: "" if v is None else str(v))
             for name in names
         ]  # _stored, unrolled: a provider grid hides tens of thousands of cells
-        # Each month's window and bit, worked out once per month rather than per cell.
-        month_bits: dict = {}
         # A grid cell names two values besides its month: their key without a generator.
         pair = (*fields, *stored) if len(fields) == 2 else None
         for cell in excluded:
-            month = cell["month"]
-            place = month_bits.get(month)
-            if place is None:
-                day = month if isinstance(month, date) else date.fromisoformat(str(month)[:10])
-                if query.start <= day <= query.end:
-                    first_year = _window_of(day, windows)
-                    place = (first_year, 1 << (_month_index(day) - first_year * 12))
-                else:
-                    place = ()
-                month_bits[month] = place
+            place = month_bits.get(cell["month"]) or place_of(cell["month"])
             if not place:
                 continue
             if pair:

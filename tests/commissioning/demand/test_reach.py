@@ -24,6 +24,7 @@ from commissioning.demand.reach import (
 )
 from commissioning.demand.selectors import (
     DemandQuery,
+    GridKeys,
     exact_holders,
     purchase_figures,
     rollup_figures,
@@ -489,9 +490,16 @@ def test_people_by_provider_lose_only_those_wholly_in_hidden_cells():
     assert answers and answers[0] is not None  # answered without the fold
     assert every == {(str(big.pk),): 6, (str(small.pk),): 2}
     assert shown == {(str(big.pk),): 2, (str(small.pk),): 1}  # Ann and Dan; Fay
+    # The same cells as a grid's keys, in the rollups' own form.
+    keys = GridKeys(
+        ("category", "provider"),
+        {(c["month"], c["category"], str(c["organisation_id"])) for c in hidden},
+    )
+    assert exact_holders(query=by_provider, excluded=keys) == (every, shown)
     total = exact_holders(query=period, excluded=hidden)
     assert total == ({(): 6}, {(): 3})  # Ann, Dan and Fay: Fay is seen at Small CIC
     only_small = by_provider.with_changes(filters=(("provider", (str(small.pk),)),))
+    assert exact_holders(query=period, excluded=keys) == total
     assert exact_holders(query=only_small, excluded=hidden) == (
         {(str(small.pk),): 2},
         {(str(small.pk),): 1},
