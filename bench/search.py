@@ -55,7 +55,7 @@ Measured (closed model, at 1 and ``--concurrency`` clients):
   bare ES (wrk, HTTP)          the exact request body /find/ sends, POSTed to the same
                                index's _search by wrk (with the wrk driver)
   bare ES (Python client)      the same body through the Python transport /find/ uses
-                               (search.client.search_json: pooled urllib3)
+                               (search.client.search_json: kept-alive http.client)
 The ratio figures divide /find/'s p50 by each bare ES p50 at the same concurrency.
 Every run prints the load average: other work on the machine moves every figure.
 

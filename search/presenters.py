@@ -53,63 +53,6 @@ def clear_url_caches() -> None:
     _profile_url_template.cache_clear()
 
 
-def result_card(hit, *, shortlist: set[int], language: str | None = None) -> dict:
-    """The values one result card shows, from a search hit (ServiceHit); dates in
-    ``language`` (default: the active language)."""
-    document = hit.document
-    price = document.get("min_price_pence")
-    rating_count = document.get("rating_count") or 0
-    rating = document.get("rating_average")
-    vacancies = document.get("vacancies")
-    if document.get("has_vacancies"):
-        confirmed = date_text(document.get("vacancies_confirmed_on"), language=language)
-        vacancies_text = f"Vacancies: {vacancies}" + (
-            f" (confirmed {confirmed})" if confirmed else ""
-        )
-    elif vacancies == 0:
-        vacancies_text = "No vacancies at the moment"
-    else:
-        vacancies_text = "Ask about vacancies"
-    if document.get("cqc_rating"):
-        cqc_date = date_text(document.get("cqc_rating_date"), "F Y", language=language)
-        cqc_text = document["cqc_rating"] + (f" ({cqc_date})" if cqc_date else "")
-    else:
-        cqc_text = "not rated by CQC"
-    if rating_count:
-        rating_stars = stars_glyphs(rating)
-        rating_text = (
-            f"{float(rating):.1f} out of 5 stars" if rating is not None else "Not yet rated"
-        ) + f" ({rating_count} review{'' if rating_count == 1 else 's'})"
-    else:
-        rating_stars, rating_text = "", "No reviews yet"
-    return {
-        "service_id": hit.service_id,
-        "name": document.get("name", ""),
-        "url": f"{profile_url_for(document.get('organisation_slug', ''))}#service-{hit.service_id}",
-        "category_label": document.get("category_label", ""),
-        "organisation_name": document.get("organisation_name", ""),
-        "sector_label": (document.get("sector_label") or "").lower(),
-        "price": f"From {format_pence(price)} {document.get('price_unit_label') or ''}"
-        if price is not None
-        else "",
-        "rating_stars": rating_stars,
-        "rating_text": rating_text,
-        "cqc_text": cqc_text,
-        "takes_card": document.get("takes_card"),
-        "vacancies_text": vacancies_text,
-        "distance_miles": hit.distance_miles,
-        "temporarily_closed": document.get("temporarily_closed"),
-        "summary": document.get("summary", ""),
-        "last_checked": date_text(document.get("last_checked"), language=language),
-        "on_shortlist": hit.service_id in shortlist,
-    }
-
-
-def result_cards(hits, *, shortlist: set[int]) -> list[dict]:
-    language = translation.get_language() or "en-gb"
-    return [result_card(hit, shortlist=shortlist, language=language) for hit in hits]
-
-
 # The results page's card list, as results.html's loop over ``cards`` wrote it: values
 # escaped as the template escaped them, one format call per card instead of about
 # twenty template nodes (the page's largest CPU cost). test_fast_paths holds it to the
@@ -184,53 +127,87 @@ def shortlist_form_html(
 
 
 def result_cards_html(
-    cards: list[dict], *, csrf_token: str, action_url: str, next_path: str
+    hits, *, shortlist: set[int], csrf_token: str, action_url: str, next_path: str
 ) -> SafeString:
-    """The ``<li>`` of each result card (result_card) with its shortlist form."""
-    escape = _escape
+    """The ``<li>`` of each result card, with its shortlist form, from search hits
+    (ServiceHit): the wording of search/includes/result_card.html, worked out and
+    written in one pass per card; dates in the active language."""
+    escape = html.escape  # a search document's values are plain text
+    language = translation.get_language() or "en-gb"
     # The same for every card's shortlist form: escaped once.
     action_url, csrf_token, next_path = escape(action_url), escape(csrf_token), escape(next_path)
     parts = []
-    for card in cards:
-        distance = card["distance_miles"]
-        name = escape(card["name"])
-        on_list = card["on_shortlist"]
+    for hit in hits:
+        document = hit.document
+        get = document.get
+        service_id = hit.service_id
+        name = escape(get("name") or "")
+        price = get("min_price_pence")
+        rating_count = get("rating_count") or 0
+        vacancies = get("vacancies")
+        if get("has_vacancies"):
+            confirmed = date_text(get("vacancies_confirmed_on"), language=language)
+            vacancies_text = f"Vacancies: {vacancies}" + (
+                f" (confirmed {confirmed})" if confirmed else ""
+            )
+        elif vacancies == 0:
+            vacancies_text = "No vacancies at the moment"
+        else:
+            vacancies_text = "Ask about vacancies"
+        if get("cqc_rating"):
+            cqc_date = date_text(get("cqc_rating_date"), "F Y", language=language)
+            cqc_text = document["cqc_rating"] + (f" ({cqc_date})" if cqc_date else "")
+        else:
+            cqc_text = "not rated by CQC"
+        if rating_count:
+            rating = get("rating_average")
+            rating_html = (
+                f'<span aria-hidden="true">{stars_glyphs(rating)}</span> '
+                + (f"{float(rating):.1f} out of 5 stars" if rating is not None else "Not yet rated")
+                + f" ({rating_count} review{'' if rating_count == 1 else 's'})"
+            )
+        else:
+            rating_html = "No reviews yet"
+        distance = hit.distance_miles
+        last_checked = date_text(get("last_checked"), language=language)
+        on_list = service_id in shortlist
         parts.append(
             _CARD.format(
-                url=escape(card["url"]),
+                url=escape(
+                    f"{profile_url_for(get('organisation_slug') or '')}#service-{service_id}"
+                ),
                 name=name,
-                category_label=escape(card["category_label"]),
-                organisation_name=escape(card["organisation_name"]),
-                sector_label=escape(card["sector_label"]),
-                price=escape(card["price"] or "Ask the provider for prices"),
-                rating=(
-                    f'<span aria-hidden="true">{escape(card["rating_stars"])}</span> '
-                    if card["rating_stars"]
-                    else ""
-                )
-                + escape(card["rating_text"]),
-                cqc_text=escape(card["cqc_text"]),
+                category_label=escape(get("category_label") or ""),
+                organisation_name=escape(get("organisation_name") or ""),
+                sector_label=escape((get("sector_label") or "").lower()),
+                price=escape(
+                    f"From {format_pence(price)} {get('price_unit_label') or ''}"
+                    if price is not None
+                    else "Ask the provider for prices"
+                ),
+                rating=rating_html,
+                cqc_text=escape(cqc_text),
                 takes_card=_TAKES_CARD
-                if card["takes_card"]
+                if get("takes_card")
                 else "Does not take the prepayment card",
-                vacancies_text=escape(card["vacancies_text"]),
+                vacancies_text=escape(vacancies_text),
                 distance=(
-                    f'<li class="app-provider-card__meta-item">{escape(distance)} miles away</li>'
+                    f'<li class="app-provider-card__meta-item">{distance} miles away</li>'
                     if distance is not None
                     else ""
                 ),
-                closed=_CLOSED if card["temporarily_closed"] else "",
-                summary=escape(card["summary"]),
+                closed=_CLOSED if get("temporarily_closed") else "",
+                summary=escape(get("summary") or ""),
                 last_checked=(
-                    f'<p class="govuk-body-s app-meta">Last checked {escape(card["last_checked"])}</p>'
-                    if card["last_checked"]
+                    f'<p class="govuk-body-s app-meta">Last checked {escape(last_checked)}</p>'
+                    if last_checked
                     else ""
                 ),
                 # shortlist_form_html's form, its values escaped above.
                 shortlist_form=_SHORTLIST_FORM.format(
                     action_url=action_url,
                     csrf_token=csrf_token,
-                    service_id=escape(card["service_id"]),
+                    service_id=service_id,
                     next_path=next_path,
                     action="remove" if on_list else "add",
                     button="Remove from" if on_list else "Add to",

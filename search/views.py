@@ -28,7 +28,6 @@ from .presenters import (
     facet_options_html,
     options_html,
     pagination_html,
-    result_cards,
     result_cards_html,
     select_facet_html,
 )
@@ -184,6 +183,7 @@ def search_results(request):
     shortlist = set(shortlist_ids(request.session))
     urls = _urls(request)
     fields = _box_values(form)
+    sort_options = options_html(form.fields["sort"].choices, cleaned.get("sort") or "")
     frame = render_to_string(
         "search/results.html",
         {
@@ -232,11 +232,10 @@ def search_results(request):
                 "result": result,
                 "cleaned": cleaned,
                 "fields": fields,
-                "sort_options": options_html(
-                    form.fields["sort"].choices, cleaned.get("sort") or ""
-                ),
+                "sort_options": sort_options,
                 "cards_html": result_cards_html(
-                    result_cards(result.items, shortlist=shortlist),
+                    result.items,
+                    shortlist=shortlist,
                     # Only a page with shortlist forms sets the CSRF cookie, as
                     # {% csrf_token %} did.
                     csrf_token=get_token(request) if result.items else "",

@@ -1,6 +1,7 @@
 """Template helpers for the public directory pages."""
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from django import template
 
@@ -8,6 +9,7 @@ register = template.Library()
 
 
 @register.filter
+@lru_cache(maxsize=1024)  # a few hundred distinct averages; a card shows one each
 def stars_glyphs(value):
     """Five star characters for a rating, for decoration beside its text: 3.6 -> ★★★★☆."""
     if value is None:
