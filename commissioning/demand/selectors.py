@@ -425,6 +425,21 @@ def rollup_figures_split(
     return every, shown
 
 
+def _tuple_order(columns: list[str]) -> str:
+    """An ORDER BY key giving text columns the order Python gives their tuples (code points,
+    so byte order: ``COLLATE "C"``), as one value rather than one sort key per column.
+
+    An analysts' grid is ~78,000 rows, and comparing three keys row against row costs the
+    sort about twice what one key does. The columns are joined by \\x01\\x01, with each
+    \\x01 in a value written \\x01\\x02 (text holds no \\x00): that keeps each column's
+    order and puts a value before every longer one it begins, as tuples compare.
+    """
+    if len(columns) == 1:
+        return f'{columns[0]} COLLATE "C"'
+    escaped = [f"replace({col}, E'\\x01', E'\\x01\\x02')" for col in columns]
+    return "(" + " || E'\\x01\\x01' || ".join(escaped) + ') COLLATE "C"'
+
+
 def _person_month_figures(*, grouping: str, query: DemandQuery) -> list[dict] | None:
     """Figure rows for a ``YEAR_GROUPINGS`` query grouped by all of its grouping's dimensions,
     people included, in one statement and without a row per person; None where this path
@@ -472,8 +487,7 @@ def _person_month_figures(*, grouping: str, query: DemandQuery) -> list[dict] | 
             f"FROM (SELECT {select}, people, months & CAST(%s AS bigint) AS inside "
             f"FROM {DemandRollupPattern._meta.db_table} WHERE {' AND '.join(masks)}) p "
             f"WHERE inside & (inside - 1) <> 0) cells GROUP BY {select} "
-            "HAVING SUM(purchase_count) <> 0 ORDER BY "
-            + ", ".join(f'{col} COLLATE "C"' for col in columns),
+            f"HAVING SUM(purchase_count) <> 0 ORDER BY {_tuple_order(columns)}",
             [*params, period, *mask_params],
         )
         fetched = cursor.fetchall()

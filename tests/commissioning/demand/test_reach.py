@@ -7,6 +7,8 @@ from unittest import mock
 
 import pytest
 
+from django.db import connection
+
 from commissioning.demand import selectors
 from commissioning.demand.models import (
     PATTERN_GROUPINGS,
@@ -25,6 +27,7 @@ from commissioning.demand.reach import (
 from commissioning.demand.selectors import (
     DemandQuery,
     GridKeys,
+    _tuple_order,
     exact_holders,
     purchase_figures,
     rollup_figures,
@@ -510,3 +513,16 @@ def test_people_by_provider_lose_only_those_wholly_in_hidden_cells():
     ):
         assert exact_holders(query=by_provider, excluded=hidden) == (every, shown)
         assert exact_holders(query=period, excluded=hidden) == total
+
+
+def test_the_one_key_order_is_the_order_python_gives_the_tuples():
+    values = ["", "a", "a\x01", "a\x01b", "a\x02", "ab", "b", "N1", "N10", "N2", "é", "Z", "-"]
+    pairs = [(first, second) for first in values for second in values]
+    rows = ", ".join(["(%s, %s)"] * len(pairs))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a, b FROM (VALUES {rows}) AS t (a, b) ORDER BY {_tuple_order(['a', 'b'])}",  # noqa: S608
+            [value for pair in pairs for value in pair],
+        )
+        ordered = [tuple(row) for row in cursor.fetchall()]
+    assert ordered == sorted(pairs)
