@@ -32,6 +32,7 @@ Position Statement, the API and pages for anyone without the
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 
 from django.conf import settings
 
@@ -216,30 +217,38 @@ def published_figures(*, query: DemandQuery) -> Published:
     ]
     every: dict[tuple, list[int]] = {}
     shown: dict[tuple, list[int]] = {}
-    # The grid's cells are tens of thousands of rows: one plain loop, the row key built by
-    # an itemgetter-like tuple of positions, no per-cell filter test when there are none.
+    # The row key of a cell: its values at ``picks`` (a tuple even for one), months as text.
+    if 0 in picks:
+
+        def key_of(cell: tuple) -> tuple:
+            return tuple([texts[cell[0]] if at == 0 else cell[at] for at in picks])
+
+    elif len(picks) < 2:
+        key_of = itemgetter(slice(picks[0], picks[0] + 1) if picks else slice(0))
+    else:
+        key_of = itemgetter(*picks)
+    # The grid's cells are tens of thousands of rows: one plain loop, no per-cell filter
+    # test when there are none.
     for cell in cells:
         if filters and any(
             (texts[cell[0]] if at == 0 else str(cell[at])) not in values for at, values in filters
         ):
             continue
-        if 0 in picks:
-            key = tuple([texts[cell[0]] if at == 0 else cell[at] for at in picks])
-        else:
-            key = tuple([cell[at] for at in picks])
+        key = key_of(cell)
+        month, first, second, spend, purchases, people = cell
         sums = every.get(key)
         if sums is None:
             sums = every[key] = [0, 0, 0]
-        sums[0] += cell[3]
-        sums[1] += cell[4]
-        sums[2] += cell[5]  # people: right only when a row is one cell
-        if cell[:3] not in hidden:
+        sums[0] += spend
+        sums[1] += purchases
+        sums[2] += people  # people: right only when a row is one cell
+        if (month, first, second) not in hidden:
             sums = shown.get(key)
             if sums is None:
                 sums = shown[key] = [0, 0, 0]
-            sums[0] += cell[3]
-            sums[1] += cell[4]
-            sums[2] += cell[5]
+            sums[0] += spend
+            sums[1] += purchases
+            sums[2] += people
     if not set(grid) | {"month"} <= set(query.group_by):
         people = exact_holders(query=query, excluded=GridKeys(grid, hidden))
         for sums, counts in zip((every, shown), people, strict=True):
