@@ -213,22 +213,28 @@ def _years_apply(cursor, cells: dict[tuple, list[int]], sign: int) -> None:
 
 def _year_holders_recount(cursor, keys: list[tuple]) -> None:
     """Set the ``holder_months`` of these year rows (``YEAR_COLUMNS`` keys) to their months'
-    holder counts summed, read after the months' counts are current."""
-    columns = ", ".join(YEAR_COLUMNS)
-    match = " AND ".join(f"m.{c} = {YEAR_TABLE}.{c}" for c in ("grouping", *YEAR_COLUMNS[2:]))
-    for batch in _batches(keys):
-        params = []
-        for key in batch:
-            year = key[1]
-            params += [*key, _db_date(date(year, 1, 1)), _db_date(date(year, 12, 1))]
-        cursor.execute(
-            f"UPDATE {YEAR_TABLE} SET holder_months = (SELECT COALESCE(SUM(m.holder_count), 0) "  # noqa: S608
-            f"FROM {ROLLUP_TABLE} m WHERE {match} AND m.month >= k.first_month "
-            f"AND m.month <= k.last_month) FROM (VALUES {_row_values(len(batch), 7)}) "
-            f"AS k ({columns}, first_month, last_month) WHERE "
-            + " AND ".join(f"{YEAR_TABLE}.{c} = k.{c}" for c in YEAR_COLUMNS),
-            params,
-        )
+    holder counts summed, read after the months' counts are current (one statement a row:
+    the few cells of a single purchase or a small batch, on PostgreSQL or SQLite)."""
+    cell = ("category", "value", "value2")
+    if not keys:
+        return
+    cursor.executemany(
+        f"UPDATE {YEAR_TABLE} SET holder_months = (SELECT COALESCE(SUM(m.holder_count), 0) "  # noqa: S608
+        f"FROM {ROLLUP_TABLE} m WHERE m.grouping = %s AND m.month >= %s AND m.month <= %s AND "
+        + " AND ".join(f"m.{c} = %s" for c in cell)
+        + ") WHERE "
+        + " AND ".join(f"{c} = %s" for c in YEAR_COLUMNS),
+        [
+            (
+                key[0],
+                _db_date(date(key[1], 1, 1)),
+                _db_date(date(key[1], 12, 1)),
+                *key[2:],
+                *key,
+            )
+            for key in keys
+        ],
+    )
 
 
 # From this many purchases, ``demand_rollups_apply`` stages them in a temporary table and
