@@ -5,11 +5,16 @@ fallback's SearchEntry table are built from the same ServiceDocument, so the
 council can switch backends without a rebuild and results mean the same.
 """
 
+import atexit
+import contextlib
 import logging
+import threading
+import time
 from collections.abc import Iterable
 from functools import lru_cache
 
 from django.conf import settings
+from django.core.signals import request_finished
 from django.db import transaction
 from django.utils import timezone
 
@@ -176,37 +181,145 @@ _LOG_FIELDS = (
 )
 
 
+def _log_insert_sql(rows: int) -> str:
+    """A plain INSERT of ``rows`` search log rows (columns from the model's metadata,
+    quoted; every value a parameter)."""
+    from django.db import connection
+
+    return _log_insert_head(connection.vendor) + ", ".join([_log_row_placeholders()] * rows)
+
+
 @lru_cache(maxsize=4)
-def _log_insert_sql(vendor: str) -> str:
+def _log_insert_head(vendor: str) -> str:
     from django.db import connection
 
     quote = connection.ops.quote_name
-    # Names from the model's own metadata, quoted; every value is a parameter.
     table = quote(SearchLog._meta.db_table)
     columns = ", ".join(quote(SearchLog._meta.get_field(name).column) for name in _LOG_FIELDS)
-    values = ", ".join(["%s"] * len(_LOG_FIELDS))
-    if vendor != "postgresql":
-        return f"INSERT INTO {table} ({columns}) VALUES ({values})"  # noqa: S608
-    # On PostgreSQL the row's own transaction commits without waiting for the WAL to reach
-    # disk (synchronous_commit off for this transaction only, set by the same statement): a
-    # crash can lose the last fraction of a second of search logs, never a payment, and no
-    # visitor waits for a disk flush to see results.
-    return (
-        "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)) "  # noqa: S608
-        f"INSERT INTO {table} ({columns}) SELECT {values} FROM quick"
-    )
+    return f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
+
+
+def _log_row_placeholders() -> str:
+    return "(" + ", ".join(["%s"] * len(_LOG_FIELDS)) + ")"
+
+
+# Rows written by one statement at most (PostgreSQL takes up to 65,535 parameters).
+_LOG_CHUNK = 1000
+
+
+class SearchLogWriter:
+    """The process's search log rows waiting to be written, written together.
+
+    One INSERT per search cost a busy web process more CPU than the rest of a search
+    but Elasticsearch (the database's work, its WAL writer, the round trips). Rows wait
+    in memory until there are ``SEARCH_LOG_BATCH_ROWS`` of them or the oldest has waited
+    ``SEARCH_LOG_BATCH_SECONDS``, then go in one INSERT, in its own transaction, on
+    PostgreSQL committed without waiting for the disk. Waiting rows are written:
+      - by the search that makes the batch full or finds the oldest too old;
+      - at the end of any later request of the process (``request_finished``), once the
+        oldest is too old: load balancers' health checks keep that coming;
+      - when the process exits (atexit; gunicorn stops its workers that way).
+    A crash of the process loses the rows still waiting (at most a batch, or a few
+    seconds of searches), as a database crash loses the last commits made without
+    waiting for the disk. A batch that cannot be written is logged and kept for the
+    next try, up to ``SEARCH_LOG_MAX_WAITING`` rows (the oldest go first).
+    ``SEARCH_LOG_BATCH_ROWS = 1`` writes each row at once (the tests and ``make run``).
+    """
+
+    def __init__(self):
+        self._rows: list[list] = []
+        self._oldest = 0.0
+        self._lock = threading.Lock()
+
+    def add(self, values: list) -> None:
+        with self._lock:
+            if not self._rows:
+                self._oldest = time.monotonic()
+            self._rows.append(values)
+        if self.due():
+            self.flush()
+
+    def due(self) -> bool:
+        """Whether the waiting rows should be written now."""
+        rows = self._rows
+        return bool(rows) and (
+            len(rows) >= settings.SEARCH_LOG_BATCH_ROWS
+            or time.monotonic() - self._oldest >= settings.SEARCH_LOG_BATCH_SECONDS
+        )
+
+    @property
+    def waiting(self) -> int:
+        return len(self._rows)
+
+    def discard(self) -> None:
+        """Forget the waiting rows (tests)."""
+        with self._lock:
+            self._rows = []
+
+    def flush(self) -> int:
+        """Write every waiting row; returns how many were written."""
+        from django.db import connection
+
+        with self._lock:
+            rows, self._rows = self._rows, []
+            oldest = self._oldest
+        if not rows:
+            return 0
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    # For this transaction only: a visitor's worker never waits for a WAL
+                    # flush to record searches (a database crash may lose the last moment).
+                    cursor.execute("SET LOCAL synchronous_commit TO off")
+                for start in range(0, len(rows), _LOG_CHUNK):
+                    chunk = rows[start : start + _LOG_CHUNK]
+                    cursor.execute(
+                        _log_insert_sql(len(chunk)), [value for row in chunk for value in row]
+                    )
+        except Exception:
+            logger.exception("%s search log rows not written; kept for the next try", len(rows))
+            with self._lock:
+                kept = (rows + self._rows)[-settings.SEARCH_LOG_MAX_WAITING :]
+                dropped = len(rows) + len(self._rows) - len(kept)
+                self._rows = kept
+                self._oldest = oldest
+            if dropped:
+                logger.error("%s search log rows dropped: too many waiting", dropped)
+            raise
+        return len(rows)
+
+    def flush_quietly(self) -> None:
+        """Flush, logging a failure instead of raising it (a request's end, the exit)."""
+        with contextlib.suppress(Exception):  # logged by flush; the rows are kept
+            self.flush()
+
+
+search_log_writer = SearchLogWriter()
+
+
+def _flush_when_due(**kwargs) -> None:
+    if search_log_writer.due():
+        search_log_writer.flush_quietly()
+
+
+# After close_old_connections (connected when Django's database layer loads): a due
+# batch goes on the request's connection, or on a new one if that one was past its age.
+request_finished.connect(_flush_when_due, dispatch_uid="search-log-flush-when-due")
+atexit.register(search_log_writer.flush_quietly)
+
+
+def search_log_flush() -> int:
+    """Write the waiting search log rows now; returns how many."""
+    return search_log_writer.flush()
 
 
 def search_log_record(*, cleaned: dict, result_count: int, backend: str) -> None:
-    """Log one search without personal data, in one INSERT on the request's path (on
-    PostgreSQL committed without waiting for the disk: ``_log_insert_sql``).
+    """Log one search without personal data (written with others: SearchLogWriter).
 
     Guarantees: the query is normalised and cut to 100 characters; a postcode
     is reduced to its district (``N3 2SB`` -> ``N3``) and never stored whole;
-    only the other filters' non-empty values are kept. Every search of the public
-    page writes a row, so the row is written with one plain INSERT (each value
-    prepared by its model field, as ``save()`` would) rather than the whole save
-    machinery, and nothing is read back.
+    only the other filters' non-empty values are kept. Each value is prepared by
+    its model field, as ``save()`` would, for a plain INSERT; nothing is read back.
     """
     from django.db import connection
 
@@ -239,12 +352,12 @@ def search_log_record(*, cleaned: dict, result_count: int, backend: str) -> None
         result_count=result_count,
         backend=backend,
     )
-    values = [
-        field.get_db_prep_save(getattr(log, field.attname), connection)
-        for field in (SearchLog._meta.get_field(name) for name in _LOG_FIELDS)
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_log_insert_sql(connection.vendor), values)
+    search_log_writer.add(
+        [
+            field.get_db_prep_save(getattr(log, field.attname), connection)
+            for field in (SearchLog._meta.get_field(name) for name in _LOG_FIELDS)
+        ]
+    )
 
 
 def services_index_catch_up(*, within_seconds: int) -> int:

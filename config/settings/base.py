@@ -250,6 +250,11 @@ WAGTAILIMAGES_IMAGE_MODEL = "wagtailimages.Image"
 # database fallback answers the same queries.
 ELASTICSEARCH_URL = env.str("ELASTICSEARCH_URL", default="")
 SEARCH_INDEX_PREFIX = env.str("SEARCH_INDEX_PREFIX", default="scc_")
+# Search log rows are written together (search.services.SearchLogWriter): when this many
+# wait, or the oldest has waited this long; at most this many wait after failed writes.
+SEARCH_LOG_BATCH_ROWS = env.int("SEARCH_LOG_BATCH_ROWS", default=50)
+SEARCH_LOG_BATCH_SECONDS = env.float("SEARCH_LOG_BATCH_SECONDS", default=2.0)
+SEARCH_LOG_MAX_WAITING = 10_000
 
 # Background tasks: Celery on Redis when REDIS_URL is set, otherwise tasks run
 # in-process, after the surrounding transaction commits.

@@ -10,3 +10,6 @@ ALLOWED_HOSTS = ["*"]
 # Serve static files straight from the source folders (no collectstatic needed).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Each search's log row is written at once: the unmet demand page shows it straight away.
+SEARCH_LOG_BATCH_ROWS = 1

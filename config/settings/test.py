@@ -37,3 +37,7 @@ WHITENOISE_AUTOREFRESH = True
 # side): each run gets its own test database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["TEST"] = {"NAME": f"test_scc_{os.getpid()}"}
+
+# Each search's log row is written at once, so a test sees it after the page;
+# tests/search/test_search_log.py sets batches up as production runs them.
+SEARCH_LOG_BATCH_ROWS = 1

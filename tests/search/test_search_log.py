@@ -110,3 +110,100 @@ def test_a_log_row_that_cannot_be_written_does_not_break_the_sent_page(
     assert "Search log row not written" in caplog.text
     assert "database went away" in caplog.text
     assert not SearchLog.objects.exists()
+
+
+@pytest.fixture
+def batches(settings):
+    """Search log rows written together, as production writes them."""
+    from search.services import search_log_writer
+
+    settings.SEARCH_LOG_BATCH_ROWS = 3
+    settings.SEARCH_LOG_BATCH_SECONDS = 60
+    search_log_writer.discard()
+    yield search_log_writer
+    search_log_writer.discard()
+
+
+def _inserts(queries) -> list[str]:
+    return [query["sql"] for query in queries if query["sql"].startswith("INSERT INTO")]
+
+
+def test_searches_wait_and_are_written_together_in_one_insert(
+    indexed, search_backend, batches, client
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get("/find/", {"q": "home care"})
+    client.get("/find/", {"q": "lunch"})
+
+    assert not SearchLog.objects.exists()
+    assert batches.waiting == 2
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/find/", {"q": "transport", "postcode": "EN5 1AB"})
+
+    assert len(_inserts(queries)) == 1
+    assert batches.waiting == 0
+    assert sorted(SearchLog.objects.values_list("query", "postcode_district")) == [
+        ("home care", ""),
+        ("lunch", ""),
+        ("transport", "EN5"),
+    ]
+
+
+def test_rows_that_waited_too_long_go_at_the_end_of_any_later_request(
+    indexed, search_backend, batches, settings, client
+):
+    client.get("/find/", {"q": "home care"})
+    client.get("/healthz")
+    assert batches.waiting == 1, "not yet too old"
+
+    settings.SEARCH_LOG_BATCH_SECONDS = 0
+    client.get("/healthz")
+
+    assert batches.waiting == 0
+    assert SearchLog.objects.get().query == "home care"
+
+
+def test_a_batch_that_cannot_be_written_is_kept_for_the_next_try(
+    indexed, search_backend, batches, client, monkeypatch, caplog
+):
+    from search import services
+
+    def broken(rows):
+        return "INSERT INTO no_such_table VALUES (1)"
+
+    with monkeypatch.context() as patched:
+        patched.setattr(services, "_log_insert_sql", broken)
+        for query in ("home care", "lunch", "transport"):
+            page = client.get("/find/", {"q": query})
+            assert page.status_code == 200
+
+    assert "3 search log rows not written; kept for the next try" in caplog.text
+    assert "Search log row not written" in caplog.text
+    assert batches.waiting == 3
+    assert not SearchLog.objects.exists()
+
+    client.get("/find/", {"q": "befriending"})
+
+    assert batches.waiting == 0
+    assert SearchLog.objects.count() == 4
+
+
+def test_at_most_so_many_rows_wait_after_failed_writes(
+    indexed, search_backend, batches, settings, client, monkeypatch, caplog
+):
+    from search import services
+
+    settings.SEARCH_LOG_BATCH_ROWS = 2
+    settings.SEARCH_LOG_MAX_WAITING = 3
+    monkeypatch.setattr(services, "_log_insert_sql", lambda rows: "INSERT INTO no_such_table")
+    for query in ("one", "two", "three", "four", "five"):
+        client.get("/find/", {"q": query})
+
+    assert batches.waiting == 3
+    assert "search log rows dropped: too many waiting" in caplog.text
+    monkeypatch.undo()
+    settings.SEARCH_LOG_BATCH_ROWS = 3
+    services.search_log_flush()
+    assert sorted(SearchLog.objects.values_list("query", flat=True)) == ["five", "four", "three"]
