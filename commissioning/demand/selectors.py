@@ -131,6 +131,11 @@ class GridKeys:
     grid: tuple[str, str]
     keys: frozenset[tuple] | set[tuple]
 
+    def __len__(self) -> int:
+        # No cells is nothing excluded, as an empty list is: the query may then read a
+        # narrower grouping than the grid's.
+        return len(self.keys)
+
     def as_excluded(self) -> list[dict]:
         """The same cells as ``excluded`` dicts (rollup field names, providers as ids)."""
         out = []

@@ -503,6 +503,14 @@ def test_people_by_provider_lose_only_those_wholly_in_hidden_cells():
     assert total == ({(): 6}, {(): 3})  # Ann, Dan and Fay: Fay is seen at Small CIC
     only_small = by_provider.with_changes(filters=(("provider", (str(small.pk),)),))
     assert exact_holders(query=period, excluded=keys) == total
+    # No cells is no exclusion: the total is read from the total grouping, not the grid's.
+    nothing = GridKeys(("category", "provider"), set())
+    assert not nothing
+    with mock.patch(
+        "commissioning.demand.selectors._reach_holders", wraps=selectors._reach_holders
+    ) as reach:
+        assert exact_holders(query=period, excluded=nothing) == ({(): 6}, {(): 6})
+    assert reach.call_args.kwargs["grouping"] == "total"
     assert exact_holders(query=only_small, excluded=hidden) == (
         {(str(small.pk),): 2},
         {(str(small.pk),): 1},
