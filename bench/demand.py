@@ -47,6 +47,98 @@ from those rows in Python (``concentration, Python``, the page's old way)
 and summed per market in PostgreSQL (``concentration, in SQL``,
 ``selectors.rollup_concentration``, what the page now runs).
 
+Measured 7 December 2026, 18:27-19:29 UTC, on a fresh 5,000,000-purchase
+build (2 cores, shared, other work running; the build: COPY 48 s, rollups
+513 s at load ~2; then migrations 0010, 11 s, and 0011, 10 s), before (the
+tree at 3dd42e8) and after (9bcb3a5, this session's last commit), under
+the lock, n=10, p50 / p95 ms, 12 months and the previous 12; load average
+at the start and end of each run in brackets. The first before ran on the
+fresh build, the second on the same database after 0010 and 0011 (its
+incremental figures then include the new upkeep of masks and the index):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:55532/scc_bench_demand \
+    DJANGO_SETTINGS_MODULE=config.settings.bench flock /tmp/scc-bench.lock \
+        .venv/bin/python -m bench.demand --scale 5000000 \
+        --only incremental rollups published --repeat 10
+
+    query                          before       before       after        after
+                                   18:27        19:17        19:14        19:23
+                                   (2.0->2.3)   (1.7->3.1)   (3.9->2.4)   (3.3->2.8)
+    rollups category x loc x prov
+      12 months                     656 / 956    626 / 670    290 / 315    310 / 378
+      previous                      638 / 773    583 / 620    259 / 281    285 / 315
+    published by provider
+      12 months                     509 / 559    487 / 519    309 / 317    278 / 311
+      previous                      477 / 511    464 / 483    248 / 260    265 / 276
+    published category x provider
+      12 months                     234 / 361    205 / 286    161 / 165    176 / 184
+      previous                      185 / 296    231 / 291    163 / 168    180 / 204
+    every other dashboard query     p95 under 140 in both after runs; market
+                                    concentration in SQL (what the page runs)
+                                    185-206 after, 234-276 before; the two
+                                    spend-only and Python variants unchanged
+    a random day (6,839), total     3.51 s       3.94 s       3.50 s       4.07 s
+      applied / taken away          3.07/5.31    3.43/5.16    3.07/5.17    3.52/5.10
+    a day like the data's (6,794)   1.90 s       2.11 s       1.67 s       1.76 s
+
+An after run at 7247e26 (18:59, load 2.0 -> 1.6) had category x locality
+x provider 263 / 276 and 256 / 273, published by provider 249 / 270 and
+234 / 242, category x provider 172 / 254 and 160 / 248, every dashboard
+query under 300 ms at p95 and the random day in 3.41 s. The commits after
+it take Python work out of published figures (the flat lists, the row
+key), make the small-batch year recount plain SQL SQLite also runs, and
+mend a slowdown 072cdf8 brought to published figures without a grid
+dimension (the total, by locality, care group, channel, month: 5-10 ms ->
+60-80 ms in that run; 9bcb3a5). So: at load 2 or less every dashboard
+query is under 300 ms at p95 and the random day under 5 s; at load 3 to 4
+category x locality x provider (12 months) and published by provider sit
+at the line (p95 311-378 in the two final runs).
+
+What changed. Category x locality x provider counts people without a row
+per person: the year rows keep the months' holder counts summed
+(``holder_months``, 0010), the pattern table keeps this grouping's month
+masks of two or more months (102,741 a window), and people in a period
+inside one reach window are the person-months (from the year rows less or
+plus months, as spend) less, for each mask, its months in the period beyond
+the first; one statement, one aggregate over ~153,000 year and month rows
+and ~85,000 masks, instead of ~800,000 reach rows and a second result set
+joined in Python; it sorts its ~78,000 rows in the database on one key
+(``_tuple_order``: a third of the sort). Published people by provider take
+out only those whose every month at a provider is hidden: the 2,130 hidden
+(category, provider) pairs' 67,419 reach rows, read pair by pair by the
+primary key, give 27,776 people with nothing visible there, each looked up
+by a new partial index on the provider grid's reach rows (provider,
+person; 0011) for months in other pairs; everyone from the provider
+grouping's patterns. Published figures pass their hidden cells to the
+people query as the grid's keys (``GridKeys``), and keep each row's sums in
+flat lists: the ~7,000 two-element lists of category x provider used to
+set off Python's full garbage collection (3 calls in 20, 66-77 ms each,
+seen with ``gc.callbacks``; none in 20 calls since), which was its p95.
+Every figure was checked identical before and after (all ten published
+queries, their hidden cells, every rollup grid with and without people and
+the concentration table, over the 12 months, the previous 12 and 24
+months, as JSON), the year rows and masks against their sources after the
+incremental runs, and the upkeep on SQLite.
+
+Tried and left out: the people as a second aggregate joined to the spend
+(~50 ms slower than one aggregate over both); arrays per category and
+locality instead of ~78,000 rows (no gain); a merge of the index-ordered
+sources instead of hashing (the planner will not plan it); the hidden
+pairs joined to the grid's reach rows without the LATERAL fence (hash
+joins over all ~448,000 rows: 0.8 s); psycopg's binary results (Django's
+client-side cursors do not offer them).
+
+Left (profiled after, load 1 to 3): category x locality x provider ~200 ms
+in the database (scans ~80, the aggregate ~85, the sort ~40) and ~75 ms
+fetching and building the ~78,000 rows; published by provider ~55 ms for
+everyone (provider patterns), ~135 ms for those wholly hidden (half the
+hidden pairs' rows, half the look-ups) and ~75 ms of Python (the grid's
+43,107 cells, the hidden cells, the sums). The random day's rollups: ~3.0 s
+in the member upsert statement, ~1.8 s of it the reach trigger's upsert of
+119,370 rows (auto_explain; shared_buffers is 128 MB here). The pattern
+table's extra masks are read past by category x provider's parallel scan
+of that table (~62 ms in all).
+
 Measured 7 December 2026, 16:52-17:14 UTC, on a fresh 5,000,000-purchase
 build (2 cores, shared; the build: COPY 78 s, rollups 975 s at load 4 to 9;
 migration 0009 then filled the year rows in 4 s), before (the tree at
