@@ -47,7 +47,7 @@ from those rows in Python (``concentration, Python``, the page's old way)
 and summed per market in PostgreSQL (``concentration, in SQL``,
 ``selectors.rollup_concentration``, what the page now runs).
 
-Measured 7 December 2026, 18:27-19:29 UTC, on a fresh 5,000,000-purchase
+Measured 7 December 2026, 18:27-19:25 UTC, on a fresh 5,000,000-purchase
 build (2 cores, shared, other work running; the build: COPY 48 s, rollups
 513 s at load ~2; then migrations 0010, 11 s, and 0011, 10 s), before (the
 tree at 3dd42e8) and after (9bcb3a5, this session's last commit), under
