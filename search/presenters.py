@@ -306,6 +306,101 @@ _PAGINATION_ELLIPSIS = (
 )
 
 
+# The results page's payment and vacancy filters, with their counts.
+_PAYMENT_FILTERS = """<div class="app-facet">
+      <fieldset class="govuk-fieldset">
+        <legend class="govuk-fieldset__legend govuk-fieldset__legend--s"><h3 class="govuk-fieldset__heading">Payment and places</h3></legend>
+        <div class="govuk-checkboxes govuk-checkboxes--small" data-module="govuk-checkboxes">
+          <div class="govuk-checkboxes__item">
+            <input class="govuk-checkboxes__input" id="id_card" name="card" type="checkbox" value="1" form="search-form"{card_checked}>
+            <label class="govuk-label govuk-checkboxes__label" for="id_card">Takes the prepayment card{card_count}</label>
+          </div>
+          <div class="govuk-checkboxes__item">
+            <input class="govuk-checkboxes__input" id="id_vacancies" name="vacancies" type="checkbox" value="1" form="search-form"{vacancies_checked}>
+            <label class="govuk-label govuk-checkboxes__label" for="id_vacancies">Has vacancies now{vacancies_count}</label>
+          </div>
+        </div>
+      </fieldset>
+    </div>"""
+
+
+def payment_filters_html(facets: dict, cleaned: dict) -> SafeString:
+    """The "Payment and places" checkboxes, ticked as searched, with their counts."""
+
+    def count(name: str) -> str:
+        values = facets.get(name)
+        return f" ({int(values[0].count)})" if values else ""
+
+    return mark_safe(  # noqa: S308 - fixed markup and integers
+        _PAYMENT_FILTERS.format(
+            card_checked=" checked" if cleaned.get("card") else "",
+            card_count=count("card"),
+            vacancies_checked=" checked" if cleaned.get("vacancies") else "",
+            vacancies_count=count("vacancies"),
+        )
+    )
+
+
+_CHECK_YOUR_SEARCH = """<h2 class="govuk-heading-m">Check your search</h2>
+      <p class="govuk-body">Correct the problem shown above, then search again.</p>"""
+_SEARCH_UNAVAILABLE = """<h2 class="govuk-heading-m" id="results-heading">Search is not working at the moment</h2>
+      <p class="govuk-body">Try again in a few minutes.</p>"""
+_NOTHING_FOUND = """<p class="govuk-body">We could not find any services that match. You could:</p>
+      <ul class="govuk-list govuk-list--bullet">
+        <li>use fewer or different words</li>
+        <li>remove some filters</li>
+        <li>search a wider distance</li>
+      </ul>
+      <p class="govuk-body">We record searches that find nothing, without any personal details, to show the council where support is missing.</p>"""
+_RESULTS = """<div class="govuk-form-group app-print-hide">
+        <label class="govuk-label" for="{sort_id}">Sort by</label>
+        <select class="govuk-select" id="{sort_id}" name="sort" form="search-form">
+          {sort_options}
+        </select>
+        <button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" form="search-form" data-module="govuk-button">Sort</button>
+      </div>
+      <p class="govuk-body-s">Showing {first} to {last} of {total}.</p>
+      <ul class="govuk-list" aria-labelledby="results-heading">
+        {cards_html}
+      </ul>
+      {pagination_html}"""
+
+
+def results_column_html(
+    result, *, cleaned: dict, sort_id: str, sort_options: str, cards_html: str, pagination_html: str
+) -> SafeString:
+    """The results column: why there are no results (a form error, the search engine
+    down, nothing found), or the count, the sort box, the cards and the pages.
+    ``sort_options``, ``cards_html`` and ``pagination_html`` are HTML already escaped."""
+    if result.errors:
+        return mark_safe(_CHECK_YOUR_SEARCH)  # noqa: S308 - fixed markup
+    if result.unavailable:
+        return mark_safe(_SEARCH_UNAVAILABLE)  # noqa: S308 - fixed markup
+    total = int(result.total)
+    heading = f"{total} result{'' if total == 1 else 's'}"
+    if cleaned.get("postcode"):
+        heading += (
+            f" within {_escape(cleaned.get('distance_miles'))} miles of "
+            f"{_escape(cleaned['postcode'])}"
+        )
+    body = (
+        _RESULTS.format(
+            sort_id=_escape(sort_id),
+            sort_options=sort_options,
+            first=int(result.first_index),
+            last=int(result.last_index),
+            total=total,
+            cards_html=cards_html,
+            pagination_html=pagination_html,
+        )
+        if total
+        else _NOTHING_FOUND
+    )
+    return mark_safe(  # noqa: S308 - every value above is escaped or an integer
+        f'<h2 class="govuk-heading-m" id="results-heading">{heading}</h2>\n      {body}'
+    )
+
+
 def pagination_html(pagination: dict | None) -> SafeString:
     """GOV.UK pagination (previous, numbers with ellipses, next) from the view's
     ``pagination`` (search.views._pagination), every link escaped; a newline when

@@ -28,7 +28,9 @@ from .presenters import (
     facet_options_html,
     options_html,
     pagination_html,
+    payment_filters_html,
     result_cards_html,
+    results_column_html,
     select_facet_html,
 )
 from .profile_cache import (
@@ -222,32 +224,25 @@ def search_results(request):
     }
     parts = {
         "category": selects.pop("category"),
-        "payment": render_to_string(
-            "search/includes/results_payment.html", {"result": result, "cleaned": cleaned}
-        ),
+        "payment": payment_filters_html(result.facets, cleaned),
         "selects": _selects_html(selects.values()),
-        "results": render_to_string(
-            "search/includes/results_list.html",
-            {
-                "result": result,
-                "cleaned": cleaned,
-                "fields": fields,
-                "sort_options": sort_options,
-                "cards_html": result_cards_html(
-                    result.items,
-                    shortlist=shortlist,
-                    # Only a page with shortlist forms sets the CSRF cookie, as
-                    # {% csrf_token %} did.
-                    csrf_token=get_token(request) if result.items else "",
-                    action_url=urls["shortlist_change"],
-                    next_path=request.get_full_path(),
-                ),
-                "pagination_html": pagination_html(
-                    _pagination(request, result)
-                    if not (result.errors or result.unavailable)
-                    else None
-                ),
-            },
+        "results": results_column_html(
+            result,
+            cleaned=cleaned,
+            sort_id=fields["sort"]["id"],
+            sort_options=sort_options,
+            cards_html=result_cards_html(
+                result.items,
+                shortlist=shortlist,
+                # Only a page with shortlist forms sets the CSRF cookie, as
+                # {% csrf_token %} did.
+                csrf_token=get_token(request) if result.items else "",
+                action_url=urls["shortlist_change"],
+                next_path=request.get_full_path(),
+            ),
+            pagination_html=pagination_html(
+                _pagination(request, result) if not (result.errors or result.unavailable) else None
+            ),
         ),
     }
     # 503 when the search engine did not answer: the page says so, and is not a result.
