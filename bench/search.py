@@ -386,6 +386,66 @@ Goals (issue 3 item 10), from these runs: profile p95 < 60 ms at 8 clients met, 
 visits included (24.8-28.1 ms; steady 12.4-16.0); /find/ p95 < 80 ms at 8 clients met
 (49.5-67.4 ms, 167-220 req/s); the p50 ratio < 2 not met on the calmer runs (2.50 and
 2.66; the 1.79 of the busier run came from Elasticsearch's own p50 rising to 5.3 ms).
+
+/find/ on 7 December 2026, evening (1a29ca7, 76b91db, 8d9effd), against 3dd42e8 before
+them, served side by side (gunicorn sync x 5, bench settings, one database, index and
+cache prefix, fresh data of 20,000 services and 100,000 reviews):
+  - The query is sent to Elasticsearch before the page's frame renders, and its answer
+    read after (search.client.search_send / PendingSearch on the standard library's
+    http.client; search.views.search_results). The chrome, search boxes, related advice
+    (a Redis round trip), sort and distance options and the shortlist link, ~0.9-1.4 ms,
+    now render while Elasticsearch searches (~3.3 ms); the four parts that need the
+    answer are written into stand-ins afterwards.
+  - The result cards are worked out and written in one pass (0.30 -> 0.21 ms a page).
+  - Search log rows are written 50 at a time (or once the oldest has waited 2 s) instead
+    of one INSERT per search. At 1 client on 2 cores that INSERT, written after the page
+    by the same worker, cost the next search about 0.7 ms (the same query through
+    servers with and without it, wrk, alternating: 7.74-7.85 against 7.08 ms p50).
+In process (Django's handler with its middleware, no server, quiet machine), p50 wall a
+search, the search log included: 7.44 and 9.04 ms before, 6.34 and 6.06 after 1a29ca7;
+CPU 3.1-3.8 ms before, 2.6-2.8 after. Phases after 8d9effd (p50): 0.45 ms before the
+query is sent, the frame 0.9-1.4 ms while Elasticsearch searches, 1.0 ms after the answer.
+The HTML is the same but for whitespace on 24 searches (errors, no results, a page past
+the last, markup in the query), compared between the two servers.
+(1fa0b92 writes the payment filters and the results column in Python too: 0.93 -> 0.74 ms
+of CPU from Elasticsearch's answer to the response.) An earlier test run had dropped the
+bench index, so it was rebuilt at 19:31 (``manage.py search_index --rebuild``): the fresh
+index answers the bare query in 2.8-3.0 ms where the old one took 3.3-3.5.
+
+Alternating runs on the same servers, ``--only search --duration 8`` under the lock, p50 ms
+at 1 client, new (1fa0b92's search code) against before (3dd42e8), 19:31-19:36 UTC, the
+helper's work stopped, load 0.6 -> 3.9 (the runs themselves):
+
+    /find/, new         6.18, 6.01        ratio to bare ES (wrk)  2.17, 2.13
+    /find/, before      8.19, 6.64                                2.80, 2.37
+    /find/ at 8 clients p95: new 41.1, 32.5 ms (295, 353 req/s); before 46.0, 57.6 (233, 216)
+
+Whole benchmark (``--duration 10``, the new server, under the lock), 19:36-19:43 UTC, load
+1.3 -> 4.6, three runs, p50 / p95 ms (req/s)::
+
+                                   run 1               run 2               run 3
+    /find/                  1      6.12/8.16 (159)     6.61/8.88 (147)     5.21/6.89 (187)
+                            8     24.92/37.24 (311)   25.98/39.37 (297)   25.71/39.43 (300)
+    profile, cold           1      3.33/5.82           3.80/5.72           3.24/5.91
+                            8     14.91/20.17 (528)   13.55/20.16 (573)   14.05/20.54 (555)
+    profile, steady         1      2.11/3.49           2.08/3.16           1.81/2.99
+                            8      8.44/13.47 (899)    7.12/11.21 (1072)   7.15/9.90 (1103)
+    bare ES (wrk)           1      2.91/4.24           3.01/4.58           2.76/3.87
+                            8     10.09/18.46         10.10/18.41         10.21/18.69
+    ratio /find/ / bare ES p50 at 1 client
+      against wrk                  2.10                2.20                1.89
+      against the Python client    1.96                2.07                1.69
+
+Goals (issue 3 item 10), from these runs: profile p95 < 60 ms at 8 clients met (cold
+20.2-20.5 ms, steady 9.9-13.5); /find/ p95 < 80 ms at 8 clients met (37.2-39.4 ms,
+297-311 req/s); the p50 ratio < 2 at the line: 1.89-2.20 against wrk, 1.69-2.07 against
+the Python client. Per search at 1 client (5 s of wrk, /proc CPU times), Elasticsearch
+spent 2.8-2.9 ms of CPU and the gunicorn workers 3.2 ms (the idle workers' wake-ups for
+each new connection included): on 2 cores the two nearly fill the machine, so the frame
+rendered during the search still competes with Elasticsearch for CPU. With 2 sync workers
+instead of 5 the same query's p50 was about 0.5 ms lower (4.2-4.7 against 4.8-6.2 ms,
+alternating): each new connection wakes every idle sync worker. The bench keeps
+2 x cores + 1, as deploy.md recommends.
 """
 
 import argparse
