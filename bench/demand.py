@@ -94,6 +94,17 @@ query is under 300 ms at p95 and the random day under 5 s; at load 3 to 4
 category x locality x provider (12 months) and published by provider sit
 at the line (p95 311-378 in the two final runs).
 
+Re-timed by the lead on the same build at a158428's demand code (= 9bcb3a5),
+the helper's work stopped, same command, 19:42 (load 4.2 -> 2.5, just after
+a search benchmark) and 19:44 (1.5 -> 1.5): category x locality x provider
+316 / 365 and 297 / 321 (12 months), 285 / 302 and 263 / 276 (previous);
+published by provider 243 / 254 and 251 / 262; published category x
+provider 153 / 158 and 156 / 177; market concentration in SQL 167 / 171 and
+204 / 211; every other dashboard query under 105 ms at p95; the random day
+4.91 s and 3.59 s (a day like the data's 2.66 s and 1.79 s). So on
+PostgreSQL only category x locality x provider over twelve months is still
+over 300 ms at p95, by 21 ms on the quiet run.
+
 What changed. Category x locality x provider counts people without a row
 per person: the year rows keep the months' holder counts summed
 (``holder_months``, 0010), the pattern table keeps this grouping's month
