@@ -121,13 +121,17 @@ def _empty_cache():
     from django.contrib.contenttypes.models import ContentType
     from django.core.cache import cache
 
+    from cms.chrome import chrome_local_forget
+
     cache.clear()
+    chrome_local_forget()  # and the process's own copy of the site settings
     # The content type cache lives in the process: an id remembered from a rolled-back
     # test (or from before a transactional test's flush, reload and sequence reset) may
     # name another model's row by now.
     ContentType.objects.clear_cache()
     yield
     cache.clear()
+    chrome_local_forget()
 
 
 def _is_transactional(item) -> bool:

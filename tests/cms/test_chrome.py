@@ -55,3 +55,29 @@ def test_deleting_the_settings_falls_back_to_the_defaults(client):
     settings.delete()
 
     assert "020 7946 0999" not in client.get("/find/").content.decode()
+
+
+def test_a_process_asks_the_shared_cache_about_once_a_second(client, monkeypatch):
+    """Another process's change (the shared cache holds the new row) shows here once this
+    process's own copy is a second old; until then pages ask the shared cache nothing."""
+    from cms import chrome
+
+    clock = [1000.0]
+    monkeypatch.setattr(chrome.time, "monotonic", lambda: clock[0])
+    reads = []
+    get = chrome.cache.get
+    monkeypatch.setattr(chrome.cache, "get", lambda key, *a: reads.append(key) or get(key, *a))
+    first = client.get("/find/").content.decode()
+    assert _settings().contact_phone in first
+
+    changed = _settings()
+    changed.contact_phone = "020 7946 0555"
+    chrome.cache.set(chrome._KEY, changed, chrome.CHROME_CACHE_SECONDS)  # another process
+    clock[0] += 0.9
+    within = [client.get("/find/").content.decode() for _ in range(3)]
+    clock[0] += 0.2
+    after = client.get("/find/").content.decode()
+
+    assert all("020 7946 0555" not in page for page in within)
+    assert "020 7946 0555" in after
+    assert reads.count(chrome._KEY) == 2, "the first page and the one after the second"
