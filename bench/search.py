@@ -446,6 +446,22 @@ rendered during the search still competes with Elasticsearch for CPU. With 2 syn
 instead of 5 the same query's p50 was about 0.5 ms lower (4.2-4.7 against 4.8-6.2 ms,
 alternating): each new connection wakes every idle sync worker. The bench keeps
 2 x cores + 1, as deploy.md recommends.
+
+After 0dcd3de (each process keeps the chrome's site settings for a second: one Redis
+round trip less a page), three ``--only search --duration 10`` runs, 19:48-19:51 UTC, load
+1.5 -> 4.0 (the runs themselves), p50 / p95 ms (req/s):
+
+    /find/, 1 client        5.38/7.16 (182)    5.49/7.18 (179)    6.29/9.25 (151)
+    /find/, 8 clients      22.89/32.89 (345)  26.27/38.85 (298)  23.37/34.34 (334)
+    bare ES (wrk), 1        2.79/3.92          2.85/4.03          2.79/3.91
+    ratio against wrk       1.93               1.93               2.25
+    against the Python      1.74               1.69               2.04
+
+In process at that commit (Django's handler, quiet machine, p50): 0.37 ms before the
+query is sent, 3.08 ms from sending to the decoded answer (the frame's 0.55 ms inside
+it), 0.78 ms after; 4.42 ms in all, 1.9 ms of CPU a search (Python's garbage collector
+0.03 of it). Through gunicorn the same searches take 1.0-1.9 ms more, most of it the
+sync workers' wake-ups (above).
 """
 
 import argparse
