@@ -37,9 +37,9 @@ def _closed_port() -> int:
         return listener.getsockname()[1]
 
 
-@pytest.fixture
-def silent_server():
-    """A server that accepts connections and never answers; counts the connections."""
+def _serving(on_connection=None) -> tuple[socket.socket, list[socket.socket]]:
+    """A listening socket on a free port whose thread accepts every connection (kept in
+    the list) and hands each to ``on_connection`` in a thread of its own."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
@@ -52,8 +52,17 @@ def silent_server():
             except OSError:
                 return
             accepted.append(connection)
+            if on_connection is not None:
+                threading.Thread(target=on_connection, args=(connection,), daemon=True).start()
 
     threading.Thread(target=accept, daemon=True).start()
+    return listener, accepted
+
+
+@pytest.fixture
+def silent_server():
+    """A server that accepts connections and never answers; counts the connections."""
+    listener, accepted = _serving()
     yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
     listener.close()
     for connection in accepted:
@@ -199,10 +208,6 @@ def test_a_server_that_does_not_answer_times_out_and_is_asked_once_more(
 def closing_server():
     """A server that answers each connection's first request with a kept-alive 200 and
     then closes the connection, as a server does with an idle one; counts the connections."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    accepted: list[int] = []
     answer = b'{"hits": {"total": {"value": 0}, "hits": []}}'
 
     def serve(connection):
@@ -219,16 +224,7 @@ def closing_server():
                 b"Content-Length: %d\r\n\r\n%s" % (len(answer), answer)
             )
 
-    def accept():
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            accepted.append(1)
-            threading.Thread(target=serve, args=(connection,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
+    listener, accepted = _serving(serve)
     yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
     listener.close()
 
