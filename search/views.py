@@ -126,10 +126,12 @@ def _pagination(request, result) -> dict | None:
 class _ResultsPage(HttpResponse):
     """The results page, with its search logged once the visitor has the page.
 
-    The WSGI (or ASGI) server calls ``close()`` after it has sent the whole body, so the
-    log's INSERT and its round trip to the database are not part of the time a visitor
-    waits for results; the worker process still does the work before its next request.
-    A failed INSERT is logged here and loses that one row: the page has already gone.
+    The WSGI (or ASGI) server calls ``close()`` after it has sent the whole body, so
+    making the log row (and writing the batch it completes: search.services.
+    SearchLogWriter) is not part of the time a visitor waits for results; the worker
+    process still does the work before its next request. A failure is logged here and
+    never reaches the visitor: the page has already gone (a batch that could not be
+    written waits for the next try).
     """
 
     def __init__(self, content, *, log_search, **kwargs):
