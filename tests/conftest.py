@@ -13,6 +13,19 @@ from marketplace.accounts.roles import Role
 from tests.factories import user_with_role
 
 
+def pytest_configure(config):
+    """The tests drop and create search indexes, clear caches and flush tables, so they
+    run with config.settings.test only, whose index prefix and databases are their own.
+    DJANGO_SETTINGS_MODULE in the environment overrides pyproject.toml's: a shell set up
+    for a benchmark or a server would otherwise point the tests at its data."""
+    if settings.SETTINGS_MODULE != "config.settings.test":
+        raise pytest.UsageError(
+            f"The tests run with config.settings.test, not {settings.SETTINGS_MODULE}. "
+            "Unset DJANGO_SETTINGS_MODULE (it overrides pyproject.toml) or pass "
+            "--ds config.settings.test."
+        )
+
+
 def sign_in(client: Client, user) -> Client:
     """Sign ``user`` in on ``client``, completing the second factor when their role needs one."""
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
