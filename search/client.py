@@ -131,13 +131,48 @@ _idle: dict[_Server, collections.deque] = collections.defaultdict(collections.de
 os.register_at_fork(after_in_child=_idle.clear)
 
 
+class _OneWrite:
+    """A request's head and body sent in one write.
+
+    http.client sends the head, then the body. Elasticsearch then wakes for each; sent
+    together, it reads the whole request at once: 0.11-0.21 ms less a search at p50 (two
+    runs of 1,450 searches each way, alternating, /find/'s bodies, quiet machine)."""
+
+    _gathered: list | None = None
+
+    def request(self, *args, **kwargs):
+        self._gathered = []
+        try:
+            super().request(*args, **kwargs)
+            data = b"".join(self._gathered)
+        finally:
+            self._gathered = None
+        self.sock.sendall(data)
+
+    def send(self, data):
+        if self._gathered is None:
+            super().send(data)
+        elif isinstance(data, bytes | bytearray):
+            self._gathered.append(data)
+        else:  # pragma: no cover - refused rather than sent out of order
+            raise TypeError("search.client sends bytes bodies only")
+
+
+class _HTTPConnection(_OneWrite, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_OneWrite, http.client.HTTPSConnection):
+    pass
+
+
 def _connect(server: _Server) -> http.client.HTTPConnection:
     if server.scheme == "https":
-        connection = http.client.HTTPSConnection(
+        connection = _HTTPSConnection(
             server.host, server.port, timeout=CONNECT_TIMEOUT_S, context=server.context
         )
     else:
-        connection = http.client.HTTPConnection(server.host, server.port, timeout=CONNECT_TIMEOUT_S)
+        connection = _HTTPConnection(server.host, server.port, timeout=CONNECT_TIMEOUT_S)
     connection.connect()
     # Connecting gives up after CONNECT_TIMEOUT_S; waiting for an answer after
     # REQUEST_TIMEOUT_S (read at call time, so a test may shorten it).

@@ -261,3 +261,24 @@ def test_a_url_without_a_port_uses_the_scheme_s(settings):
     assert search_client._server_for("http://es.internal").context is None
     with pytest.raises(ValueError, match="must be an http or https URL"):
         search_client._server_for("es.internal:9200")
+
+
+def test_a_request_s_head_and_body_go_in_one_write():
+    """Elasticsearch then reads the whole request at once, instead of waking for each."""
+
+    class Recording:
+        def __init__(self):
+            self.writes = []
+
+        def sendall(self, data):
+            self.writes.append(bytes(data))
+
+    connection = search_client._HTTPConnection("es.internal", 9200)
+    connection.sock = Recording()
+
+    connection.request("POST", "/services/_search", body=b'{"size": 1}', headers={"X": "1"})
+
+    [write] = connection.sock.writes
+    assert write.startswith(b"POST /services/_search HTTP/1.1\r\n")
+    assert write.endswith(b'\r\n\r\n{"size": 1}')
+    assert b"Content-Length: 11\r\n" in write
