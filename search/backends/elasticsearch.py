@@ -235,13 +235,6 @@ def search_start(filterset) -> PendingResult:
     return PendingResult(filterset.form.cleaned_data)
 
 
-def search(filterset) -> SearchResult:
-    """Run a valid ServiceSearchFilter against Elasticsearch.
-
-    Raises search.client.SearchUnavailable when Elasticsearch does not answer."""
-    return search_start(filterset).result()
-
-
 def suggest(prefix: str, *, limit: int = 8) -> list[str]:
     """Names completing ``prefix``, from the completion suggester.
 
