@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from commissioning.demand import elasticsearch
 from commissioning.demand.disclosure import published_figures
-from commissioning.demand.elasticsearch import alias_name, es_refresh
+from commissioning.demand.elasticsearch import alias_name, es_figures, es_refresh
 from commissioning.demand.selectors import DemandQuery, demand_figures, demand_spend
 from marketplace.accounts.models import CareGroup
 from marketplace.payments.models import Channel
@@ -123,3 +123,110 @@ def test_a_new_purchase_reaches_the_index_after_commit(settings, use_elasticsear
     es_refresh()
     rows = demand_figures(query=DemandQuery(start=date(2026, 3, 1), end=date(2026, 3, 1)))
     assert rows == [{"spend_pence": 4321, "purchases": 1, "holders": 1}]
+
+
+def _cells_now(client) -> dict[str, dict]:
+    """Every document of the cells index, by id."""
+    elasticsearch.es_refresh()
+    found = client.search(index=elasticsearch.cells_alias_name(), size=10_000)["hits"]["hits"]
+    return {hit["_id"]: hit["_source"] for hit in found}
+
+
+def _cells_afresh(client) -> dict[str, dict]:
+    """The cells a full build would write from the purchases index as it stands."""
+    return {
+        action["_id"]: action["_source"]
+        for action in elasticsearch._cells_from(client, alias_name())
+    }
+
+
+def _spy_on_indexes(monkeypatch) -> list[str]:
+    searched = []
+    real = elasticsearch._search
+
+    def spy(client, index, **body):
+        searched.append(index)
+        return real(client, index, **body)
+
+    monkeypatch.setattr(elasticsearch, "_search", spy)
+    return searched
+
+
+def test_the_cells_index_follows_purchases_added_moved_and_removed(
+    settings, use_elasticsearch, monkeypatch
+):
+    from django.db import transaction
+
+    from commissioning.demand.selectors import rollup_figures
+    from commissioning.demand.services import demand_rollups_apply
+    from marketplace.payments.models import Purchase
+
+    client = get_client()
+    client.indices.delete(index=f"{alias_name()}*", ignore_unavailable=True)
+    _seed()  # each purchase indexed after its commit: the cells index is built up one by one
+    cells = _cells_now(client)
+    assert cells == _cells_afresh(client)
+    assert sum(cell["purchases"] for cell in cells.values()) == Purchase.objects.count()
+
+    # Purchases move (a card merchant confirmed as another provider, as the payments service
+    # does it: taken out with their old values, put back with the new) and some go.
+    big = Purchase.objects.filter(organisation__name="Big Care Ltd").order_by("pk")
+    moved = list(big[:4])
+    other = provider("Newcomer Ltd")
+    with transaction.atomic():
+        demand_rollups_apply(purchases=moved, sign=-1)
+        for purchase in moved:
+            purchase.organisation = other
+            purchase.occurred_on = date(2026, 2, 20)
+        Purchase.objects.bulk_update(moved, ["organisation", "occurred_on"])
+        demand_rollups_apply(purchases=moved, sign=1)
+    gone = list(Purchase.objects.filter(organisation__name="Small CIC"))
+    with transaction.atomic():
+        demand_rollups_apply(purchases=gone, sign=-1)
+        Purchase.objects.filter(pk__in=[p.pk for p in gone]).delete()
+
+    cells = _cells_now(client)
+    assert cells == _cells_afresh(client)
+    assert not [
+        cell for cell in cells.values() if cell["organisation_id"] == str(gone[0].organisation_id)
+    ]
+    assert sum(cell["purchases"] for cell in cells.values()) == Purchase.objects.count()
+
+    searched = _spy_on_indexes(monkeypatch)
+    for query in QUERIES:
+        searched.clear()
+        assert es_figures(query=query) == rollup_figures(query=query), query
+        cell_dims = set(query.group_by) | {name for name, _ in query.filters}
+        expected = (
+            elasticsearch.cells_alias_name()
+            if cell_dims <= elasticsearch.CELL_DIMENSIONS
+            else alias_name()
+        )
+        assert set(searched) == {expected}, query
+
+
+def test_without_a_cells_index_figures_come_from_the_purchases(
+    settings, use_elasticsearch, monkeypatch, caplog
+):
+    from commissioning.demand.selectors import rollup_figures
+
+    client = get_client()
+    client.indices.delete(index=f"{alias_name()}*", ignore_unavailable=True)
+    _seed()
+    # A deployment upgraded from an index without cells: only the purchases index exists.
+    client.indices.delete(index=f"{elasticsearch.cells_alias_name()}*")
+    [person] = people(1)
+    buy(holder=person, amount_pence=777, occurred_on=date(2026, 2, 2))  # indexed all the same
+    es_refresh()
+    searched = _spy_on_indexes(monkeypatch)
+    query = QUERIES[6]  # category x locality x provider
+    assert es_figures(query=query) == rollup_figures(query=query)
+    assert searched[-1] == alias_name()
+    assert "cells index" in caplog.text and "reindex_demand_purchases" in caplog.text
+
+    # The rebuild brings the cells index back, and figures come from it again.
+    call_command("reindex_demand_purchases")
+    es_refresh()
+    searched.clear()
+    assert es_figures(query=query) == rollup_figures(query=query)
+    assert set(searched) == {elasticsearch.cells_alias_name()}
