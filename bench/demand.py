@@ -575,7 +575,9 @@ def time_backend(name: str, run, queries: dict, repeat: int, labels=None, naive=
             )
 
 
-def incremental(rng: random.Random) -> None:
+def _random_day(rng: random.Random) -> list[Purchase]:
+    """A day's purchases (the data's daily number), each from a random provider in a random
+    category: nearly every one makes someone new to a cell, the worst case for the upkeep."""
     per_day = Purchase.objects.filter(source_reference__startswith="bench-").count() // DAYS
     holders = list(
         BudgetHolder.objects.filter(council_reference__startswith="BENCH-").values_list(
@@ -605,7 +607,13 @@ def incremental(rng: random.Random) -> None:
                 sector=sector,
             )
         )
-    _add_day(purchases, f"a day's {per_day:,} purchases")
+    return purchases
+
+
+def incremental(rng: random.Random) -> None:
+    day = START + timedelta(days=DAYS - 1)
+    purchases = _random_day(rng)
+    _add_day(purchases, f"a day's {len(purchases):,} purchases")
     started = time.perf_counter()
     with transaction.atomic():
         demand_rollups_apply(purchases=purchases, sign=-1)
@@ -637,6 +645,35 @@ def incremental(rng: random.Random) -> None:
     ]
     _add_day(like, f"a day like the data's ({len(like):,} purchases: the day before's again)")
     _remove_day(like)
+
+
+def es_incremental(rng: random.Random) -> None:
+    """A random day's purchases through the Elasticsearch upkeep, as the task after their
+    commit runs it (``purchases_index_ids``: the purchases indexed, their cells summed afresh
+    and written), timed; then the day deleted and taken out of both indexes the same way."""
+    from commissioning.demand.elasticsearch import cells_alias_name, purchases_index_ids
+    from search.client import get_client
+
+    client = get_client()
+    purchases = _random_day(rng)
+    with override_settings(ELASTICSEARCH_URL=""):  # the rows only: no task, no rollups
+        Purchase.objects.bulk_create(purchases, batch_size=5000)
+    ids = [p.pk for p in purchases]
+    cells_before = client.count(index=cells_alias_name())["count"]
+    started = time.perf_counter()
+    indexed = purchases_index_ids(purchase_ids=ids)
+    added = time.perf_counter() - started
+    Purchase.objects.filter(pk__in=ids).delete()
+    started = time.perf_counter()
+    purchases_index_ids(purchase_ids=ids)
+    removed = time.perf_counter() - started
+    client.indices.refresh(index=cells_alias_name())
+    print(
+        f"elasticsearch incremental: a day's {indexed:,} purchases indexed and their cells "
+        f"updated in {added:.2f} s; deleted and taken out in {removed:.2f} s "
+        f"(cells {cells_before:,} before, {client.count(index=cells_alias_name())['count']:,} after)",
+        flush=True,
+    )
 
 
 def _add_day(purchases: list[Purchase], label: str) -> None:
@@ -768,6 +805,7 @@ def main():
     if "elasticsearch" in args.only and settings.ELASTICSEARCH_URL:
         from commissioning.demand.elasticsearch import (
             alias_name,
+            cells_alias_name,
             es_figures,
             purchases_reindex,
         )
@@ -778,16 +816,25 @@ def main():
         indexed = (
             client.count(index=alias)["count"] if client.indices.exists_alias(name=alias) else 0
         )
-        if args.reindex or indexed != Purchase.objects.count():
+        if (
+            args.reindex
+            or indexed != Purchase.objects.count()
+            or not client.indices.exists_alias(name=cells_alias_name())
+        ):
             started = time.perf_counter()
             written = purchases_reindex()
             print(
                 f"elasticsearch: indexed {written:,} purchases in {time.perf_counter() - started:.1f} s",
                 flush=True,
             )
+        if "incremental" in args.only:
+            es_incremental(rng)
         # Each repeat must aggregate, not replay Elasticsearch's shard request cache (live
         # purchases keep invalidating it in production anyway).
-        client.indices.put_settings(index=alias, settings={"index.requests.cache.enable": False})
+        client.indices.put_settings(
+            index=f"{alias},{cells_alias_name()}",
+            settings={"index.requests.cache.enable": False},
+        )
         time_backend("elasticsearch", lambda q: es_figures(query=q), queries, args.repeat)
         time_backend(
             "elasticsearch", lambda q: es_figures(query=q, people=False), spend_only, args.repeat
