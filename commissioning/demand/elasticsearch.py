@@ -26,11 +26,23 @@ The index is sorted by ``month_number``, so a period's purchases are one run
 of documents found from the doc values alone, and a full rebuild merges it to
 one segment before the alias moves to it.
 
+Beside the purchases, a cells index holds one document per month, category,
+postcode district and provider with its spend and purchases (``CELLS_ALIAS``;
+~446,000 documents a year of 5,000,000 purchases, against ~2,500,000
+purchases). Figures grouped, filtered and left out by those dimensions alone
+(every dashboard grid but care group, sector and channel, and market
+concentration) aggregate the cells; the rest aggregate the purchases. The
+cells are sums of the purchases index, never counted up or down: each change
+sums the cells its purchases were and are in afresh (``cells_update``), one
+change at a time, so a purchase indexed twice, moved or deleted leaves them
+right.
+
 Purchases are indexed after commit by ``tasks.purchases_index`` and in bulk by
-``manage.py reindex_demand_purchases``, which builds a new index and swaps
-the alias so figures never go missing during a rebuild. A new mapping comes
-with a new alias version (``ALIAS``): deployments run
-``reindex_demand_purchases`` after upgrading.
+``manage.py reindex_demand_purchases``, which builds a new purchases index and
+its cells and swaps both aliases in one step, so figures never go missing
+during a rebuild. A new mapping comes with a new alias version (``ALIAS``):
+deployments run ``reindex_demand_purchases`` after upgrading (until then
+figures come from the purchases, with a warning, if the cells are missing).
 """
 
 import logging
