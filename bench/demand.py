@@ -806,6 +806,7 @@ def main():
         from commissioning.demand.elasticsearch import (
             alias_name,
             cells_alias_name,
+            es_concentration,
             es_figures,
             purchases_reindex,
         )
@@ -839,6 +840,13 @@ def main():
         time_backend(
             "elasticsearch", lambda q: es_figures(query=q, people=False), spend_only, args.repeat
         )
+        if "concentration, in SQL" in concentration:  # the page's way on Elasticsearch
+            time_backend(
+                "elasticsearch",
+                lambda q: es_concentration(query=q, market_dims=markets),
+                {"concentration, per market": PERIOD},
+                args.repeat,
+            )
     if "naive" in args.only:
         time_backend("naive", naive, queries, 3, naive=True)
     print(f"bench.demand: load average {os.getloadavg()}", flush=True)

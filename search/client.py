@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from functools import cache
 from urllib.parse import unquote, urlsplit
 
+from elastic_transport import OrjsonSerializer
 from elasticsearch import Elasticsearch
 
 from django.conf import settings
@@ -53,7 +54,11 @@ class SearchUnavailable(Exception):
 
 @cache
 def _client_for(url: str) -> Elasticsearch:
-    return Elasticsearch(url, request_timeout=10, retry_on_timeout=True)
+    # orjson reads and writes JSON several times faster than the standard library: an
+    # analysts' demand grid is ~80,000 buckets, 5.5 MB of JSON (188 ms with json.loads).
+    return Elasticsearch(
+        url, request_timeout=10, retry_on_timeout=True, serializer=OrjsonSerializer()
+    )
 
 
 def _url() -> str:

@@ -20,14 +20,13 @@ from .selectors import (
     DIMENSION_LABELS,
     DemandQuery,
     block_contract_trends,
-    demand_backend,
+    demand_concentration,
     demand_spend,
     demand_with_changes,
     direct_payment_take_up,
     label_rows,
     market_concentration,
     price_spread,
-    rollup_concentration,
     thin_supply,
     unmet_demand,
     unspent_budgets,
@@ -147,8 +146,8 @@ def concentration_table(*, query: DemandQuery, published: bool) -> Table:
     market_dims = ("category",) if published else ("category", "locality")
     by_provider = query.with_changes(group_by=(*market_dims, "provider"))
     markets = None
-    if not published and demand_backend() == "rollups":  # summed per market in the database
-        markets = rollup_concentration(query=by_provider, market_dims=market_dims)
+    if not published:  # gathered per market by the backend where it can
+        markets = demand_concentration(query=query, market_dims=market_dims)
     hidden = 0
     if markets is None:
         try:

@@ -1031,6 +1031,18 @@ def demand_spend(*, query: DemandQuery) -> list[dict]:
     return rollup_figures(query=query, people=False)
 
 
+def demand_concentration(*, query: DemandQuery, market_dims: tuple[str, ...]) -> list[dict] | None:
+    """Market concentration for analysts, gathered per market where the backend can (the
+    rollups in PostgreSQL, the cells index in Elasticsearch); None where it cannot, and the
+    caller works it out from ``demand_spend``'s rows."""
+    by_provider = query.with_changes(group_by=(*market_dims, "provider"))
+    if settings.ELASTICSEARCH_URL:
+        from .elasticsearch import es_concentration
+
+        return es_concentration(query=query, market_dims=market_dims)
+    return rollup_concentration(query=by_provider, market_dims=market_dims)
+
+
 def demand_totals(*, query: DemandQuery) -> dict:
     rows = demand_figures(query=query.with_changes(group_by=()))
     return rows[0] if rows else {"spend_pence": 0, "purchases": 0, "holders": 0}
@@ -1147,24 +1159,28 @@ def market_concentration(*, rows: list[dict], market_dims: tuple[str, ...]) -> l
     concentrated" in the competition authorities' terms). A market is flagged
     when one provider takes more than ``DEMAND_DOMINANCE_SHARE`` (default 50%).
     """
-    threshold = getattr(settings, "DEMAND_DOMINANCE_SHARE", DOMINANCE_SHARE)
-    markets: dict[tuple, list[dict]] = defaultdict(list)
+    markets: dict[tuple, tuple[list[int], list[str]]] = {}
     for row in rows:
         if row.get("provider") in ("-", "", None) or row["spend_pence"] <= 0:
             continue
-        markets[row_key(row, market_dims)].append(row)
+        spends, providers = markets.setdefault(row_key(row, market_dims), ([], []))
+        spends.append(row["spend_pence"])
+        providers.append(row["provider"])
+    return market_shares(markets=markets, market_dims=market_dims)
+
+
+def market_shares(
+    *, markets: dict[tuple, tuple[list[int], list[str]]], market_dims: tuple[str, ...]
+) -> list[dict]:
+    """``market_concentration``'s markets from each market's providers' spend and the
+    providers, in provider order (the first of equal largest is the largest)."""
+    threshold = getattr(settings, "DEMAND_DOMINANCE_SHARE", DOMINANCE_SHARE)
     names = _organisation_names()
     out = []
-    for key, providers in markets.items():
-        largest = max(providers, key=lambda r: r["spend_pence"])
+    for key, (spends, providers) in markets.items():
+        largest = providers[spends.index(max(spends))]
         out.append(
-            _market(
-                dict(zip(market_dims, key, strict=True)),
-                [r["spend_pence"] for r in providers],
-                largest["provider"],
-                names,
-                threshold,
-            )
+            _market(dict(zip(market_dims, key, strict=True)), spends, largest, names, threshold)
         )
     out.sort(key=lambda m: (-m["largest_share"], -m["spend_pence"]))
     return out

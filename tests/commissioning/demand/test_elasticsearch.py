@@ -8,8 +8,19 @@ from django.core.management import call_command
 
 from commissioning.demand import elasticsearch
 from commissioning.demand.disclosure import published_figures
-from commissioning.demand.elasticsearch import alias_name, es_figures, es_refresh
-from commissioning.demand.selectors import DemandQuery, demand_figures, demand_spend
+from commissioning.demand.elasticsearch import (
+    alias_name,
+    es_concentration,
+    es_figures,
+    es_refresh,
+)
+from commissioning.demand.selectors import (
+    DemandQuery,
+    demand_figures,
+    demand_spend,
+    market_concentration,
+    rollup_figures,
+)
 from marketplace.accounts.models import CareGroup
 from marketplace.payments.models import Channel
 from marketplace.providers.taxonomy import ServiceCategory
@@ -113,6 +124,16 @@ def test_elasticsearch_and_rollups_give_identical_figures(settings, use_elastics
     assert [demand_spend(query=q) for q in QUERIES] == spend_rollups
     monkeypatch.undo()
     assert [published_figures(query=q) for q in published_queries] == published_rollups
+    # Market concentration gathered per market from the cells' buckets: the same table as
+    # from the rows.
+    for markets in (("category", "locality"), ("category",)):
+        by_provider = QUERIES[0].with_changes(group_by=(*markets, "provider"))
+        expected = market_concentration(
+            rows=rollup_figures(query=by_provider, people=False),
+            market_dims=markets,
+        )
+        assert expected and all(m["providers"] for m in expected)
+        assert es_concentration(query=QUERIES[0], market_dims=markets) == expected
 
 
 def test_a_new_purchase_reaches_the_index_after_commit(settings, use_elasticsearch):
@@ -157,7 +178,6 @@ def test_the_cells_index_follows_purchases_added_moved_and_removed(
 ):
     from django.db import transaction
 
-    from commissioning.demand.selectors import rollup_figures
     from commissioning.demand.services import demand_rollups_apply
     from marketplace.payments.models import Purchase
 
@@ -208,7 +228,6 @@ def test_the_cells_index_follows_purchases_added_moved_and_removed(
 def test_without_a_cells_index_figures_come_from_the_purchases(
     settings, use_elasticsearch, monkeypatch, caplog
 ):
-    from commissioning.demand.selectors import rollup_figures
 
     client = get_client()
     client.indices.delete(index=f"{alias_name()}*", ignore_unavailable=True)
