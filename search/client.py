@@ -24,7 +24,6 @@ once more on a new connection; an answer with an error status is not.
 import base64
 import collections
 import http.client
-import json
 import logging
 import os
 import ssl
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from functools import cache
 from urllib.parse import unquote, urlsplit
 
+import orjson
 from elastic_transport import OrjsonSerializer
 from elasticsearch import Elasticsearch
 
@@ -54,8 +54,8 @@ class SearchUnavailable(Exception):
 
 @cache
 def _client_for(url: str) -> Elasticsearch:
-    # orjson reads and writes JSON several times faster than the standard library: an
-    # analysts' demand grid is ~80,000 buckets, 5.5 MB of JSON (188 ms with json.loads).
+    # orjson reads and writes JSON faster than the standard library (a 30 KB search answer
+    # in 42 against 92 microseconds here; an analysts' demand grid is 5.5 MB of it).
     return Elasticsearch(
         url, request_timeout=10, retry_on_timeout=True, serializer=OrjsonSerializer()
     )
@@ -285,13 +285,16 @@ class PendingSearch:
                 data[:500].decode(errors="replace"),
             )
             raise SearchUnavailable(f"Elasticsearch answered {status}")
-        return json.loads(data)
+        return orjson.loads(data)
 
 
 def search_send(*, index: str, body: dict) -> PendingSearch:
     """POST ``body`` to ``index``'s ``_search`` and return without waiting for the answer."""
     server = _server_for(_url())
-    return PendingSearch(server, f"{server.prefix}/{index}/_search", json.dumps(body).encode())
+    # orjson, as the client above; keys that are not text are written as text, as
+    # json.dumps writes them.
+    payload = orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
+    return PendingSearch(server, f"{server.prefix}/{index}/_search", payload)
 
 
 def search_json(*, index: str, body: dict) -> dict:
