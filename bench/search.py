@@ -24,7 +24,8 @@ prefix on shared servers (hold the machine-wide lock only while timing)::
     python manage.py migrate && python manage.py seed_demo
     nice -n 10 python -m bench.search --build --services 20000 --reviews 100000 --only build
     python manage.py profiles_warm        # the warming mechanism renders every published profile
-    env -u REDIS_URL gunicorn config.wsgi:application --bind 127.0.0.1:8765 --worker-class sync --workers 5 &   # as bin/bench runs it
+    env -u REDIS_URL gunicorn config.wsgi:application --bind 127.0.0.1:8765 \
+        --worker-class config.workers.ExclusiveSyncWorker --workers 5 &   # as bin/bench runs it
     flock /tmp/scc-bench.lock python -m bench.search --base-url http://127.0.0.1:8765 --duration 10
 
 ``--build`` adds benchmark organisations and services (names start
