@@ -66,7 +66,14 @@ from marketplace.providers.taxonomy import ServiceCategory
 from search.client import get_client, index_name
 
 from .models import GROUPINGS
-from .selectors import DIMENSIONS, DemandQuery, exact_holders, grouping_for, market_shares
+from .selectors import (
+    DIMENSIONS,
+    DemandQuery,
+    exact_holders,
+    grouping_for,
+    market_shares,
+    person_month_figures,
+)
 
 # v3: one keyword per grouping (``group_*``), a numeric month the index is sorted by, eager
 # global ordinals. A v2 index has none of them: deployments run ``reindex_demand_purchases``.
@@ -746,6 +753,26 @@ def gc_paused():
 def es_figures(
     *, query: DemandQuery, excluded: list[dict] | None = None, people: bool = True
 ) -> list[dict]:
+    """The same rows as ``selectors.rollup_figures``: spend and purchases from aggregations.
+
+    Distinct people come from the rollups' exact counts (``exact_holders``)
+    whenever a rollup grouping splits by the query's dimensions, which is
+    every query disclosure control allows: ``cardinality`` is an estimate,
+    slow over many buckets at a precision that makes it near-exact, and a
+    people count decides whether a figure is published. Combinations no
+    grouping holds (analysts only) fall back to ``cardinality``. The search
+    runs in a worker thread while this one counts people in the database.
+
+    Where the rollups count the people in one statement that sums spend and
+    purchases in the same pass (``selectors.person_month_figures``: a grouping
+    kept per year, grouped by all its dimensions, nothing left out), the rows
+    come whole from that statement.
+
+    Spend and purchases come from the cells index when the query's dimensions
+    are all cell dimensions (month, category, locality, provider) and people
+    are not counted there; else, or while there is no cells index (before a
+    deployment's ``reindex_demand_purchases``), from the purchases.
+    """
     with gc_paused():
         return _es_figures(query=query, excluded=excluded, people=people)
 
@@ -754,6 +781,13 @@ def _es_figures(*, query: DemandQuery, excluded: list[dict] | None, people: bool
     """``es_figures`` with the garbage collector on hold."""
     must, must_not = _filters(query, excluded)
     exact = people and _has_exact_holders(query, excluded)
+    if exact and not excluded:
+        # The rollups count these people in one statement that sums spend and purchases in
+        # the same pass: asking Elasticsearch for the spend as well would only add its work
+        # (category x locality x provider: ~80,000 buckets, 420 ms against 250 ms here).
+        rows = person_month_figures(query=query)
+        if rows is not None:
+            return rows
     in_cells = (exact or not people) and _names(query, excluded) <= CELL_DIMENSIONS
     if in_cells:
         aggs, index = _CELL_SUMS, cells_alias_name()

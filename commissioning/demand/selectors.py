@@ -459,25 +459,6 @@ def _person_month_figures(*, grouping: str, query: DemandQuery) -> list[dict] | 
     Rows in group order, values as the rollups hold them (the order Python's tuples sort
     in: ``COLLATE "C"``, byte order). Exact.
     """
-    fetched = _person_months(grouping=grouping, query=query, people_only=False)
-    if fetched is None:
-        return None
-    keys = (*query.group_by, "spend_pence", "purchases", "holders")
-    return [dict(zip(keys, row, strict=True)) for row in fetched]
-
-
-def _person_month_people(*, grouping: str, query: DemandQuery) -> dict[tuple, int] | None:
-    """``_person_month_figures``' people alone, keyed by the group's values (unordered): what
-    Elasticsearch's figures take their people from where this path answers."""
-    fetched = _person_months(grouping=grouping, query=query, people_only=True)
-    if fetched is None:
-        return None
-    return {row[:-1]: row[-1] for row in fetched}
-
-
-def _person_months(*, grouping: str, query: DemandQuery, people_only: bool) -> list[tuple] | None:
-    """The statement behind ``_person_month_figures`` (``people_only``: the groups' values and
-    people, unordered, with nothing about spend fetched)."""
     names = {*query.group_by, *(name for name, _ in query.filters)}
     windows = _windows(query)
     if (
@@ -497,28 +478,36 @@ def _person_months(*, grouping: str, query: DemandQuery, people_only: bool) -> l
         masks.append(f"{_column(grouping, name)} IN ({', '.join(['%s'] * len(values))})")
         mask_params += [_stored(name, value) for value in values]
     period = _window_bits(query, windows[0])
-    if people_only:
-        measures, order = "", ""
-    else:
-        measures = "CAST(SUM(spend_pence) AS bigint), CAST(SUM(purchase_count) AS bigint), "
-        order = f" ORDER BY {_tuple_order(columns)}"
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("SET LOCAL jit = off")
         # One aggregate over the cells' rows and, for the people, each mask's months in the
         # period beyond the first (masks with fewer than two there take nothing away).
         cursor.execute(
-            f"SELECT {select}, {measures}CAST(SUM(holder_count) AS bigint) FROM ("  # noqa: S608
+            f"SELECT {select}, CAST(SUM(spend_pence) AS bigint), "  # noqa: S608
+            "CAST(SUM(purchase_count) AS bigint), CAST(SUM(holder_count) AS bigint) FROM ("
             f"SELECT {select}, spend_pence, purchase_count, holder_count FROM {source} "
             f"WHERE {where} UNION ALL SELECT {select}, 0, 0, "
             "-people * (bit_count(CAST(inside AS bit(64))) - 1) "
             f"FROM (SELECT {select}, people, months & CAST(%s AS bigint) AS inside "
             f"FROM {DemandRollupPattern._meta.db_table} WHERE {' AND '.join(masks)}) p "
             f"WHERE inside & (inside - 1) <> 0) cells GROUP BY {select} "
-            f"HAVING SUM(purchase_count) <> 0{order}",
+            f"HAVING SUM(purchase_count) <> 0 ORDER BY {_tuple_order(columns)}",
             [*params, period, *mask_params],
         )
-        return cursor.fetchall()
+        fetched = cursor.fetchall()
+    keys = (*query.group_by, "spend_pence", "purchases", "holders")
+    return [dict(zip(keys, row, strict=True)) for row in fetched]
+
+
+def person_month_figures(*, query: DemandQuery) -> list[dict] | None:
+    """``query``'s rows, people included, from the one statement of ``_person_month_figures``
+    when it answers (its grouping's dimensions, a ``YEAR_GROUPINGS`` grouping, PostgreSQL,
+    one reach window); else None."""
+    grouping = grouping_for({*query.group_by, *(name for name, _ in query.filters)})
+    if grouping is None:
+        return None
+    return _person_month_figures(grouping=grouping, query=query)
 
 
 def _figure_rows(sums: list[tuple], names: tuple[str, ...], counts, people: bool) -> list[dict]:
@@ -635,15 +624,9 @@ def exact_holders(
                     shown[tuple(row[:-2])] = row[-2]
             holders = (every, shown)
         else:
-            holders = None
-            if not excluded and connection.vendor == "postgresql":
-                counts = _person_month_people(grouping=grouping, query=query)
-                if counts is not None:
-                    holders = (counts, counts)
-            if holders is None:
-                holders = _reach_holders(
-                    cursor, grouping=grouping, query=query, excluded=excluded, columns=columns
-                )
+            holders = _reach_holders(
+                cursor, grouping=grouping, query=query, excluded=excluded, columns=columns
+            )
             if holders is None:
                 if isinstance(excluded, GridKeys):
                     excluded = excluded.as_excluded()
