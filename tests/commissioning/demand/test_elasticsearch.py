@@ -260,3 +260,38 @@ def test_without_a_cells_index_figures_come_from_the_purchases(
     searched.clear()
     assert es_figures(query=query, people=False) == spend
     assert set(searched) == {elasticsearch.cells_alias_name()}
+
+
+def test_concentration_from_the_cells_keeps_the_rows_order_for_ties(settings, use_elasticsearch):
+    """Two markets alike in share and spend keep group order; of two equal largest providers
+    the first in provider order is named; a provider refunded below nothing, and purchases
+    with no provider, take no share."""
+    client = get_client()
+    client.indices.delete(index=f"{alias_name()}*", ignore_unavailable=True)
+    settings.ELASTICSEARCH_URL = ""
+    first, second, refunded = provider("Alpha Care"), provider("Beta Care"), provider("Gamma")
+    for postcode in ("N2 8AA", "N12 0AA", "N1 1AA"):
+        [person] = people(1, postcode=postcode)
+        for organisation in (second, first):
+            buy(holder=person, organisation=organisation, amount_pence=5000)
+        buy(holder=person, organisation=refunded, amount_pence=700)
+        buy(holder=person, organisation=refunded, amount_pence=-900)
+        buy(holder=person, amount_pence=3000)  # no provider
+    query = DemandQuery(start=date(2026, 3, 1), end=date(2026, 3, 1))
+    markets = ("category", "locality")
+    expected = market_concentration(
+        rows=rollup_figures(
+            query=query.with_changes(group_by=(*markets, "provider")), people=False
+        ),
+        market_dims=markets,
+    )
+    assert [m["locality"] for m in expected] == ["N1", "N12", "N2"]
+    assert {m["largest_provider"] for m in expected} == {
+        min(first, second, key=lambda o: str(o.pk)).name
+    }
+    assert {m["providers"] for m in expected} == {2}
+
+    settings.ELASTICSEARCH_URL = use_elasticsearch
+    call_command("reindex_demand_purchases")
+    es_refresh()
+    assert es_concentration(query=query, market_dims=markets) == expected
