@@ -562,13 +562,16 @@ def _keyed(client, index, query, body_query, aggs, field, dims) -> list[tuple[tu
     return [(pick(bucket["key"].split("|")), bucket) for bucket in buckets]
 
 
-def _keyed_buckets(client, index, body_query, aggs, field) -> list[dict]:
+def _keyed_buckets(client, index, body_query, aggs, field, *, counted: bool = True) -> list[dict]:
     """Every bucket of a terms aggregation over ``field``, in key order: the first ``PAGE``
     from the terms aggregation (which reads the field's global ordinals straight into an
-    array) and any after them from composite pages."""
+    array) and any after them from composite pages. ``counted=False``: without the
+    buckets' document counts."""
     terms = {"field": field, "size": PAGE, "shard_size": PAGE, "order": {"_key": "asc"}}
     # Only what the rows read: ~80,000 buckets are megabytes of JSON.
-    read = [f"{name}.value" for name in aggs] + ([] if "n" in aggs else ["doc_count"])
+    read = [f"{name}.value" for name in aggs] + (
+        [] if "n" in aggs or not counted else ["doc_count"]
+    )
     paths = [f"aggregations.g.buckets.{path}" for path in ("key", *read)]
     result = _search(
         client,
@@ -828,12 +831,14 @@ def _market_spends(client, index, body_query, field) -> dict[str, tuple[list[int
     """Each market's providers' spend and the providers, in provider order, from the buckets
     of ``field`` (a market's values then the provider, ``home_care|N3|17``), keyed by the
     market's part of the key. Providers with no spend (or none left after refunds) and
-    purchases with no provider take no share."""
+    purchases with no provider take no share. Spend alone is summed: every cell holds at
+    least one purchase (a refund is one too), so every bucket has purchases."""
     markets: dict[str, tuple[list[int], list[str]]] = {}
-    for bucket in _keyed_buckets(client, index, body_query, _CELL_SUMS, field):
+    spend_only = {"s": _CELL_SUMS["s"]}
+    for bucket in _keyed_buckets(client, index, body_query, spend_only, field, counted=False):
         market, _, provider = bucket["key"].rpartition("|")
         spend = int(bucket["s"]["value"] or 0)
-        if spend <= 0 or provider in ("-", "") or not bucket["n"]["value"]:
+        if spend <= 0 or provider in ("-", ""):
             continue
         entry = markets.get(market)
         if entry is None:
