@@ -73,6 +73,7 @@ from .selectors import (
     grouping_for,
     market_shares,
     person_month_figures,
+    row_maker,
 )
 
 # v3: one keyword per grouping (``group_*``), a numeric month the index is sorted by, eager
@@ -648,40 +649,6 @@ def _nested(client, index, query, body_query, aggs) -> list[tuple[tuple, dict]]:
     return out
 
 
-def _row_maker(names: tuple[str, ...]):
-    """A function making a figure row from a group's values and its spend, purchases and
-    people: a dict literal for up to three dimensions (an analysts' grid is ~80,000 rows,
-    and ``dict(zip())`` takes half as long again)."""
-    if len(names) == 1:
-        (a,) = names
-        return lambda k, s, n, h: {a: k[0], "spend_pence": s, "purchases": n, "holders": h}
-    if len(names) == 2:
-        a, b = names
-        return lambda k, s, n, h: {
-            a: k[0],
-            b: k[1],
-            "spend_pence": s,
-            "purchases": n,
-            "holders": h,
-        }
-    if len(names) == 3:
-        a, b, c = names
-        return lambda k, s, n, h: {
-            a: k[0],
-            b: k[1],
-            c: k[2],
-            "spend_pence": s,
-            "purchases": n,
-            "holders": h,
-        }
-    return lambda k, s, n, h: {
-        **dict(zip(names, k, strict=True)),
-        "spend_pence": s,
-        "purchases": n,
-        "holders": h,
-    }
-
-
 def _rows(
     query: DemandQuery,
     found: list[tuple[tuple, dict]],
@@ -694,7 +661,7 @@ def _rows(
     so the sort is mostly a pass over runs). Purchases are the bucket's documents, or its
     summed ``n`` over cells."""
     found.sort(key=itemgetter(0))
-    row = _row_maker(query.group_by)
+    row = row_maker(query.group_by)
     rows = []
     append = rows.append
     get = counts.get if counts is not None else None

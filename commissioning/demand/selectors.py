@@ -496,8 +496,9 @@ def _person_month_figures(*, grouping: str, query: DemandQuery) -> list[dict] | 
             [*params, period, *mask_params],
         )
         fetched = cursor.fetchall()
-    keys = (*query.group_by, "spend_pence", "purchases", "holders")
-    return [dict(zip(keys, row, strict=True)) for row in fetched]
+    row = row_maker(query.group_by)
+    w = len(query.group_by)  # a row maker reads only the group's values from the tuple
+    return [row(v, v[w], v[w + 1], v[w + 2]) for v in fetched]
 
 
 def person_month_figures(*, query: DemandQuery) -> list[dict] | None:
@@ -508,6 +509,40 @@ def person_month_figures(*, query: DemandQuery) -> list[dict] | None:
     if grouping is None:
         return None
     return _person_month_figures(grouping=grouping, query=query)
+
+
+def row_maker(names: tuple[str, ...]):
+    """A function making a figure row from a group's values (the first ``len(names)`` of
+    ``k``) and its spend, purchases and people: a dict literal for up to three dimensions
+    (an analysts' grid is ~80,000 rows, and ``dict(zip())`` takes half as long again)."""
+    if len(names) == 1:
+        (a,) = names
+        return lambda k, s, n, h: {a: k[0], "spend_pence": s, "purchases": n, "holders": h}
+    if len(names) == 2:
+        a, b = names
+        return lambda k, s, n, h: {
+            a: k[0],
+            b: k[1],
+            "spend_pence": s,
+            "purchases": n,
+            "holders": h,
+        }
+    if len(names) == 3:
+        a, b, c = names
+        return lambda k, s, n, h: {
+            a: k[0],
+            b: k[1],
+            c: k[2],
+            "spend_pence": s,
+            "purchases": n,
+            "holders": h,
+        }
+    return lambda k, s, n, h: {
+        **dict(zip(names, k, strict=False)),  # k may go on past the group's values
+        "spend_pence": s,
+        "purchases": n,
+        "holders": h,
+    }
 
 
 def _figure_rows(sums: list[tuple], names: tuple[str, ...], counts, people: bool) -> list[dict]:
