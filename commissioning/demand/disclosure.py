@@ -36,6 +36,7 @@ from operator import itemgetter
 
 from django.conf import settings
 
+from .collector import gc_paused
 from .selectors import (
     DIMENSIONS,
     DemandQuery,
@@ -203,7 +204,16 @@ def published_figures(*, query: DemandQuery) -> Published:
     come from the rollups' exact counts with the hidden cells' months taken
     out of each person's months (``selectors.exact_holders``), except when
     each row is one grid cell.
+
+    Python's garbage collector is held off meanwhile: a provider grid is tens
+    of thousands of cells (``collector``).
     """
+    with gc_paused():
+        return _published_figures(query=query)
+
+
+def _published_figures(*, query: DemandQuery) -> Published:
+    """``published_figures``' work."""
     grid = grid_for(dimensions=set(query.group_by) | {name for name, _ in query.filters})
     cells = grid_cells(start=query.start, end=query.end, grid=grid)
     hidden = _hidden_keys(cells, grid)

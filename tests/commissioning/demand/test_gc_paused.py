@@ -2,7 +2,7 @@
 
 import gc
 
-from commissioning.demand.elasticsearch import gc_paused
+from commissioning.demand.collector import gc_paused
 
 
 def test_overlapping_pauses_resume_the_collector_when_the_last_ends():
