@@ -36,8 +36,11 @@ update: one day's purchases inserted and applied, taken away, put back
 (each purchase from a random provider in a random category: nearly every
 one makes someone new to a cell, the worst case for the member, reach and
 pattern upkeep), and a day made like the data's own days (the day before's
-purchases again). Elasticsearch's shard request cache is switched off on
-the bench index so each run aggregates.
+purchases again). With ``elasticsearch`` as well, the Elasticsearch upkeep
+of a random day: its purchases indexed and their cells summed afresh and
+written (``purchases_index_ids``, what the task after their commit runs),
+then deleted and taken out the same way. Elasticsearch's shard request cache
+is switched off on the bench indexes so each run aggregates.
 
 ``--skip`` leaves out queries by label (also ``"concentration (spend)"``,
 ``"concentration, Python"`` and ``"concentration, in SQL"``). Besides the
@@ -45,7 +48,85 @@ dashboard queries, ``rollups`` times market concentration three ways: the
 spend rows alone (``concentration (spend)``), the analysts' whole table
 from those rows in Python (``concentration, Python``, the page's old way)
 and summed per market in PostgreSQL (``concentration, in SQL``,
-``selectors.rollup_concentration``, what the page now runs).
+``selectors.rollup_concentration``, what the page now runs); ``elasticsearch``
+times the page's way there (``concentration, per market``,
+``elasticsearch.es_concentration``).
+
+Measured 7 December 2026, 21:36-21:53 UTC, at 3d1109d (runs 3-4) and 6377ab8
+(runs 5-6, HEAD), on a fresh 5,000,000-purchase build (2 cores, shared; the
+build: COPY 30 s, rollups ~8 minutes; the purchases index and its cells index
+by ``reindex_demand_purchases``' code in 408 s, of which the 891,691 cells
+~35 s), under the lock, n=10, every other server idle, load 1.2-2.3:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:55532/scc_bench_demand \
+    ELASTICSEARCH_URL=http://127.0.0.1:59400 SEARCH_INDEX_PREFIX=bench_demand_ \
+    DJANGO_SETTINGS_MODULE=config.settings.bench flock /tmp/scc-bench.lock \
+        .venv/bin/python -m bench.demand --scale 5000000 \
+        --only rollups published elasticsearch incremental --repeat 10
+
+    p95 ms, 12 months (previous 12)        run 3      run 4      run 5      run 6
+    slowest page query, rollups            268 (202)  247 (203)  238 (192)  245 (235)
+      (category x locality x provider)
+    slowest page query, published          297 (295)  236 (222)  229 (218)  256 (249)
+      (by provider)
+    Elasticsearch category x loc x prov    248 (221)  229 (202)  229 (204)  260 (237)
+    Elasticsearch concentration, per mkt   295 (266)  219 (251)  216 (241)  236 (221)
+    every other Elasticsearch query        under 100 in every run (90-99 the slowest)
+    a random day (6,839), rollups          3.38 s     3.56 s     4.08 s     3.46 s
+    the same day, Elasticsearch upkeep     0.92 s     0.78 s     0.64 s     0.67 s
+      (indexed, cells summed and written; deleted and taken out: 0.43-0.51 s)
+
+So at HEAD every query a page runs is under 300 ms at p95 on both backends,
+and a day's purchases are applied in under 5 s on both. Not run by any page
+and still over 300: the analysts' grid's spend rows alone (``concentration
+(spend)``: rollups 296-313, Elasticsearch 299-355) and the old Python way
+(``concentration, Python``: 365-452); the page takes concentration per market
+(rollups ``concentration, in SQL`` 166-219; Elasticsearch ``concentration, per
+market`` 216-295). Elasticsearch before (p50 / p95): category x locality x
+provider 1,524 / 1,582 and concentration 860 / 1,020 on 23 November (the
+purchases index alone); 745 / 801 and 596 / 701 today at b61dcd5 (the cells
+index alone, before the changes below).
+
+The naive GROUP BY over the purchases beside them (``--only naive``, 21:53,
+same build, 3 runs, p50 / p95 ms, 12 months): total 721 / 730, by category
+1,267 / 1,317, by locality 898 / 899, by care group 1,187 / 1,224, by provider
+5,597 / 5,653, by sector 1,253 / 1,255, by channel 1,021 / 1,130, by month
+1,205 / 1,207, category x locality 1,932 / 1,981, category x provider 1,435 /
+1,463, category x locality x provider 2,118 / 2,190, month x category x
+locality 1,870 / 1,943, home care by locality 309 / 316.
+
+What changed on Elasticsearch:
+
+- A cells index beside the purchases (one document per month, category,
+  postcode district and provider with its spend and purchases; 891,691 for
+  two years). Every figure grouped, filtered and left out by those
+  dimensions aggregates it instead of the purchases (by category 186 -> 63,
+  by provider 174 -> 60, category x provider 253 -> 82, month x category x
+  locality 244 -> 41 ms at p50). It is kept by summing each changed cell
+  afresh from the purchases index, under a PostgreSQL advisory lock.
+- Category x locality x provider with its people: the rollups count those
+  people in one statement that sums spend and purchases in the same pass
+  (``selectors.person_month_figures``), so the rows come whole from it.
+  Aggregating the ~78,000 buckets in Elasticsearch as well cost 420 ms p50
+  against 250: Elasticsearch itself takes ~160 ms to build and write 65,536
+  buckets (77 ms for one month's 37,433), and Python another ~100 ms to read
+  them.
+- Market concentration per market (``es_concentration``): three parts by
+  category side by side, each part's buckets gathered into its markets in
+  the worker that fetched them, spend alone, only the fields read
+  (filter_path); 596 -> ~220 ms p50.
+- Python's garbage collector held off while buckets are read
+  (``collector.gc_paused``): the 5.5 MB answer read in 185 ms with it on and
+  40 ms off. orjson reads the answers (the collector was most of the cost,
+  not the parser).
+
+Tried and left out: market concentration computed inside Elasticsearch
+(per-market terms, pipeline sums: 166-185 ms for half the categories, slower
+than the flat buckets; the test and benchmark distribution has no painless,
+so no bucket_script or bucket_selector); ordering buckets by count (slower);
+more than three parts. Not tried: a year document per cell (the buckets, not
+the documents, are the cost: 37,433 buckets from one month's documents took
+77 ms, 65,536 from twelve months' 160).
 
 Measured 7 December 2026, 18:27-19:25 UTC, on a fresh 5,000,000-purchase
 build (2 cores, shared, other work running; the build: COPY 48 s, rollups
