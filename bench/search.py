@@ -485,6 +485,40 @@ moves by 0.8 ms between runs on this shared 2-core virtual machine while the bar
 query stays at 2.9 ms. Across today's runs after the changes the ratio against wrk
 ran from 1.80 to 2.25, so the goal of under 2 is met in some runs and not in others:
 at the line, not settled.
+
+7 December 2026, later (the next session): gunicorn's sync workers each wait in
+select() on the shared listening socket, so every idle worker woke for every
+connection. ``config.workers.ExclusiveSyncWorker`` waits with epoll and
+EPOLLEXCLUSIVE, so one idle worker wakes per connection (bin/bench and
+docs/deploy.md now use it). search.client also reads and writes its JSON with
+orjson (a 30 KB answer: 42 against 92 microseconds). Data rebuilt at 20:51
+(/tmp/rebuild-search.sh as above), every other server idle.
+
+Eight alternating 5 s rounds of /find/ at 1 client, two servers of the same code
+(94be8bd) side by side, gunicorn x 5 each, 21:19-21:23 UTC (load 4.0 -> 1.7):
+p50 5.10 ms with ExclusiveSyncWorker against 5.46 ms with sync, lower in every
+round (by 0.08-0.53 ms); bare ES 3.07 ms; ratio 1.66 against 1.78. (Six rounds
+at 21:13, the first a warm-up: 5.37 against 5.96 ms, ratio 1.69 against 1.87.)
+
+Whole benchmark, ``--duration 10``, ExclusiveSyncWorker x 5, under the lock:
+runs 1-3 at 841d202, 21:23-21:28 UTC; runs 4-6 at 9850025 (later commits touch
+only demand figures), 21:55-22:00 UTC, on a freshly started server; load average
+at the end of each run 3.7-4.6. p50 ms at 1 client (p95 and req/s at 8):
+
+                        run 1      run 2      run 3      run 4      run 5      run 6
+    /find/, 1 client    5.16       5.27       5.49       6.11       5.45       5.32
+    /find/, 8 (p95)     36.9 (314) 35.7 (319) 38.7 (299) 39.3 (289) 37.3 (308) 37.8 (306)
+    profile cold 8 p95  18.2       18.2       17.5       21.6       18.5       18.9
+    profile steady 8    9.4        8.9        9.6        9.7        9.6        9.7
+    bare ES (wrk), 1    3.05       3.29       3.10       3.23       3.17       3.32
+    ratio, wrk          1.69       1.60       1.77       1.89       1.72       1.60
+    ratio, Python       1.58       1.61       1.63       1.75       1.60       1.51
+
+So the ratio is under 2 in every run (1.60-1.89 against wrk, 1.51-1.75 against
+the Python client), with /find/ p95 at 8 clients 35.7-39.3 ms at 289-319 req/s and
+profile p95 at 8 clients 17.5-21.6 ms cold, 8.9-9.7 ms steady. The bare query is
+3.05-3.32 ms on this build (2.8-2.9 on the build before), measured in the same
+run as the /find/ figure it divides.
 """
 
 import argparse
