@@ -35,26 +35,48 @@ def _worker(cls, listener):
     return worker
 
 
+# x86-64 system calls a thread blocked waiting for a socket sits in: poll, select,
+# epoll_wait, pselect6, ppoll, epoll_pwait, epoll_pwait2.
+_WAITING_CALLS = {"7", "23", "232", "270", "271", "281", "441"}
+
+
+def _blocked_waiting(thread_id: int) -> bool:
+    """Whether a thread of this process is blocked in a wait for file descriptors."""
+    try:
+        with open(f"/proc/self/task/{thread_id}/syscall") as status:
+            return status.read().split()[0] in _WAITING_CALLS
+    except (OSError, IndexError):
+        return False
+
+
 def _woken_by_one_connection(cls) -> int:
-    """How many of three idle workers wake for one new connection."""
+    """How many of three idle workers, all blocked waiting, wake for one new connection."""
     server = socket.create_server(("127.0.0.1", 0))
     server.setblocking(False)
     listener = _Listener(server)
     workers = [_worker(cls, listener) for _ in range(3)]
-    woken = []
+    woken, thread_ids = [], []
 
     def idle(worker):
-        ready = worker.wait(1.5)
+        thread_ids.append(threading.get_native_id())
+        ready = worker.wait(30)
         if ready and listener in ready:
             woken.append(worker)
 
     threads = [threading.Thread(target=idle, args=(w,)) for w in workers]
     for thread in threads:
         thread.start()
-    time.sleep(0.3)  # all three waiting
+    deadline = time.monotonic() + 10
+    while len(thread_ids) < 3 or not all(_blocked_waiting(t) for t in thread_ids):
+        assert time.monotonic() < deadline, "the workers never started waiting"
+        time.sleep(0.01)
     client = socket.create_connection(server.getsockname())
-    time.sleep(0.5)
+    while not woken and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)  # time for any other worker the connection woke to say so
     count = len(woken)
+    for worker in workers:  # the rest wake through their signal pipes
+        os.write(worker.PIPE[1], b".")
     for thread in threads:
         thread.join()
     client.close()
