@@ -188,6 +188,10 @@ def test_the_cells_index_follows_purchases_added_moved_and_removed(
     cells = _cells_now(client)
     assert cells == _cells_afresh(client)
     assert sum(cell["purchases"] for cell in cells.values()) == Purchase.objects.count()
+    # A full build pages through each month's cells: the same cells two at a time.
+    monkeypatch.setattr(elasticsearch, "PAGE", 2)
+    assert _cells_afresh(client) == cells
+    monkeypatch.undo()
 
     # Purchases move (a card merchant confirmed as another provider, as the payments service
     # does it: taken out with their old values, put back with the new) and some go.
