@@ -76,6 +76,14 @@ by ``reindex_demand_purchases``' code in 408 s, of which the 891,691 cells
     the same day, Elasticsearch upkeep     0.92 s     0.78 s     0.64 s     0.67 s
       (indexed, cells summed and written; deleted and taken out: 0.43-0.51 s)
 
+Two more runs at 08b05da (the same demand code) on a second fresh build
+(22:12-22:25: COPY 44 s, rollups ~7 minutes, both indexes 300 s), 22:33-22:36,
+load 0.0 -> 1.8: the slowest page queries at p95 were rollups category x
+locality x provider 268 and 272 (previous 12 months), published by provider
+252 and 245, Elasticsearch category x locality x provider 222 and 242,
+Elasticsearch concentration per market 151 and 142; a random day 3.93 s and
+3.25 s on the rollups, 1.24 s and 0.83 s for the Elasticsearch upkeep.
+
 So at HEAD every query a page runs is under 300 ms at p95 on both backends,
 and a day's purchases are applied in under 5 s on both. Not run by any page
 and still over 300: the analysts' grid's spend rows alone (``concentration
