@@ -1241,11 +1241,13 @@ def rollup_concentration(*, query: DemandQuery, market_dims: tuple[str, ...]) ->
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("SET LOCAL jit = off")
         # A provider counts in a market when it had purchases there and positive spend
-        # (``market_concentration`` leaves out the rest); ties for largest are settled in
-        # Python, the same way as there.
+        # (``market_concentration`` leaves out the rest). Equal spends come in provider order
+        # (byte order, as Python compares text), so the first of equal largest is named, as
+        # there.
+        order = 'spend DESC, provider COLLATE "C"'
         cursor.execute(
-            f"SELECT {select}array_agg(spend ORDER BY spend DESC), "  # noqa: S608
-            f"array_agg(provider ORDER BY spend DESC) FROM (SELECT {select}{provider} AS provider, "
+            f"SELECT {select}array_agg(spend ORDER BY {order}), "  # noqa: S608
+            f"array_agg(provider ORDER BY {order}) FROM (SELECT {select}{provider} AS provider, "
             f"SUM(spend_pence) AS spend FROM {source} WHERE {where} "
             f"AND {provider} <> '-' GROUP BY {select}{provider} "
             "HAVING SUM(purchase_count) <> 0 AND SUM(spend_pence) > 0) providers "
@@ -1254,19 +1256,14 @@ def rollup_concentration(*, query: DemandQuery, market_dims: tuple[str, ...]) ->
         )
         markets = cursor.fetchall()
     markets.sort(key=lambda row: row[: len(market)])  # market_concentration's order for ties
-    threshold = getattr(settings, "DEMAND_DOMINANCE_SHARE", DOMINANCE_SHARE)
-    names = _organisation_names()
-    out = []
-    for row in markets:
-        *key, spends, providers = row
-        spends = [int(spend) for spend in spends]
-        # market_concentration takes the first of equal largest in provider order.
-        largest = min(p for p, spend in zip(providers, spends, strict=True) if spend == spends[0])
-        out.append(
-            _market(dict(zip(market_dims, key, strict=True)), spends, largest, names, threshold)
-        )
-    out.sort(key=lambda m: (-m["largest_share"], -m["spend_pence"]))
-    return out
+    width = len(market)
+    return market_shares(
+        markets={
+            tuple(row[:width]): ([int(spend) for spend in row[width]], row[width + 1])
+            for row in markets
+        },
+        market_dims=market_dims,
+    )
 
 
 def block_contract_trends(*, end: date, months: int = 3) -> list[dict]:
