@@ -725,7 +725,6 @@ def es_figures(
 
 def _es_figures(*, query: DemandQuery, excluded: list[dict] | None, people: bool) -> list[dict]:
     """``es_figures`` with the garbage collector on hold."""
-    must, must_not = _filters(query, excluded)
     exact = people and _has_exact_holders(query, excluded)
     if exact and not excluded:
         # The rollups count these people in one statement that sums spend and purchases in
@@ -740,6 +739,7 @@ def _es_figures(*, query: DemandQuery, excluded: list[dict] | None, people: bool
     else:
         aggs = {**_SPEND, **_HOLDERS} if people and not exact else dict(_SPEND)
         index = alias_name()
+    must, must_not = _filters(query, excluded)
     body_query = {"bool": {"filter": must, "must_not": must_not}}
     searching = [_POOL.submit(search) for search in _searches(query, body_query, aggs, index)]
     try:
